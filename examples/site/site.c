@@ -1,0 +1,370 @@
+/*
+ * Copyright (c) 2026 The Kiln authors. MIT licence; see COPYING.
+ *
+ * The example site: a few pages that show Kiln's core — routing with
+ * converters and a regex rule, url_for, a blueprint with its own hook,
+ * app hooks, abort with a custom 404 page, cookies, and a JSON API.
+ * scripts/quickstart serves it behind nginx; tests/integration/site.sh
+ * checks every page through nginx.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <kiln/kiln.h>
+
+/* The posts the blog shows (a database arrives with the ORM). */
+static const char *const posts[] = { "Post 1", "Post 2", "Post 3" };
+
+/* Appends s to resp's body HTML-escaped. */
+static void
+write_escaped(kiln_req *req, kiln_resp *resp, const char *s)
+{
+	const char *rep;
+
+	for (; *s != '\0'; s++) {
+		switch (*s) {
+		case '<': rep = "&lt;"; break;
+		case '>': rep = "&gt;"; break;
+		case '&': rep = "&amp;"; break;
+		case '"': rep = "&quot;"; break;
+		case '\'': rep = "&#x27;"; break;
+		default: rep = NULL; break;
+		}
+		if ((rep != NULL ? kiln_resp_write(resp, rep, strlen(rep))
+				 : kiln_resp_write(resp, s, 1)) != KILN_OK)
+			kiln_abort(req, 500);
+	}
+}
+
+/* Starts an HTML page with the site's layout. */
+static kiln_resp *
+page(kiln_req *req, int status, const char *title)
+{
+	kiln_resp *resp = kiln_resp_new(req, status);
+
+	if (kiln_resp_printf_body(resp,
+		"<!doctype html>\n<html><head><meta charset=\"utf-8\">"
+		"<title>%s</title>\n"
+		"<link rel=\"stylesheet\" href=\"/static/site.css\"></head>\n"
+		"<body><nav><a href=\"%s\">Home</a> <a href=\"%s\">Blog</a></nav>\n",
+		title, kiln_url_for(req, "index", NULL),
+		kiln_url_for(req, "blog.index", NULL)) != KILN_OK)
+		kiln_abort(req, 500);
+	return resp;
+}
+
+static kiln_resp *
+end_page(kiln_req *req, kiln_resp *resp)
+{
+	if (kiln_resp_printf_body(resp, "</body></html>\n") != KILN_OK)
+		kiln_abort(req, 500);
+	return resp;
+}
+
+static kiln_resp *
+index_view(kiln_req *req)
+{
+	kiln_resp *resp = page(req, 200, "Kiln");
+
+	if (kiln_resp_printf_body(resp,
+		"<h1>Welcome to Kiln</h1>\n<p>Hello, %s.</p>\n<ul>\n"
+		"<li><a href=\"%s\">Say hello</a></li>\n"
+		"<li><a href=\"%s\">First post</a></li>\n"
+		"<li><a href=\"%s\">Archive 2024</a></li>\n"
+		"<li><a href=\"%s\">Server status (JSON)</a></li>\n</ul>\n",
+		(const char *)kiln_g_get(req, "visitor"),
+		kiln_url_for(req, "hello", "name", "world", NULL),
+		kiln_url_for(req, "post", "id", "1", NULL),
+		kiln_url_for(req, "archive", "year", "2024", NULL),
+		kiln_url_for(req, "api.status", NULL)) != KILN_OK)
+		kiln_abort(req, 500);
+	return end_page(req, resp);
+}
+
+static kiln_resp *
+hello_view(kiln_req *req)
+{
+	kiln_resp *resp = page(req, 200, "Hello");
+
+	if (kiln_resp_printf_body(resp, "<p>Hello, ") != KILN_OK)
+		kiln_abort(req, 500);
+	write_escaped(req, resp, kiln_arg_str(req, "name"));
+	if (kiln_resp_printf_body(resp, "!</p>\n") != KILN_OK)
+		kiln_abort(req, 500);
+	return end_page(req, resp);
+}
+
+static kiln_resp *
+post_view(kiln_req *req)
+{
+	int64_t id = kiln_arg_int(req, "id");
+	kiln_resp *resp;
+
+	if (id < 1 || id > 3)
+		kiln_abort_msg(req, 404, "there is no post %lld",
+		    (long long)id);
+	resp = page(req, 200, posts[id - 1]);
+	if (kiln_resp_printf_body(resp, "<h1>%s</h1>\n", posts[id - 1]) !=
+	    KILN_OK)
+		kiln_abort(req, 500);
+	return end_page(req, resp);
+}
+
+/* Echoes a route argument: tags, items and files share this view. */
+static kiln_resp *
+echo_arg(kiln_req *req, const char *label, const char *arg)
+{
+	kiln_resp *resp = page(req, 200, label);
+
+	if (kiln_resp_printf_body(resp, "<p>%s: ", label) != KILN_OK)
+		kiln_abort(req, 500);
+	write_escaped(req, resp, kiln_arg_str(req, arg));
+	return end_page(req, resp);
+}
+
+static kiln_resp *
+tag_view(kiln_req *req)
+{
+	return echo_arg(req, "Tag", "tag");
+}
+
+static kiln_resp *
+item_view(kiln_req *req)
+{
+	return echo_arg(req, "Item", "id");
+}
+
+static kiln_resp *
+file_view(kiln_req *req)
+{
+	return echo_arg(req, "File", "p");
+}
+
+static kiln_resp *
+archive_view(kiln_req *req)
+{
+	return echo_arg(req, "Archive", "year");
+}
+
+static kiln_resp *
+about_view(kiln_req *req)
+{
+	kiln_resp *resp = page(req, 200, "About");
+
+	if (kiln_resp_printf_body(resp, "<h1>About</h1><p>Kiln is a web "
+					"framework for C.</p>\n") != KILN_OK)
+		kiln_abort(req, 500);
+	return end_page(req, resp);
+}
+
+static kiln_resp *
+pid_view(kiln_req *req)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	return kiln_resp_text(req, 200, "text/plain; charset=utf-8",
+	    kiln_str_c(buf));
+}
+
+static kiln_resp *
+cookie_set_view(kiln_req *req)
+{
+	kiln_cookie_opts o = { .http_only = true, .samesite = "Lax" };
+	kiln_resp *resp = kiln_resp_text(req, 200, "text/plain", KILN_STR("set\n"));
+
+	if (kiln_resp_set_cookie(resp, "flavour", "oatmeal", &o) != KILN_OK)
+		kiln_abort(req, 500);
+	return resp;
+}
+
+static kiln_resp *
+cookie_get_view(kiln_req *req)
+{
+	const kiln_str *v = kiln_req_cookie(req, "flavour");
+
+	return kiln_resp_printf(req, 200, "flavour=%.*s\n",
+	    v != NULL ? (int)v->len : 6, v != NULL ? v->ptr : "(none)");
+}
+
+static kiln_resp *
+api_status_view(kiln_req *req)
+{
+	kiln_arena *a = kiln_req_arena(req);
+	kiln_val *o = kiln_val_map(a);
+
+	if (o == NULL || kiln_val_set(o, "ok", kiln_val_bool(a, true)) != KILN_OK ||
+	    kiln_val_set(o, "pid", kiln_val_int(a, getpid())) != KILN_OK)
+		kiln_abort(req, 500);
+	return kiln_resp_json(req, 200, o);
+}
+
+static kiln_resp *
+api_echo_view(kiln_req *req)
+{
+	kiln_arena *a = kiln_req_arena(req);
+	kiln_val *in = kiln_req_json(req);
+	kiln_val *o = kiln_val_map(a);
+
+	if (in == NULL)
+		kiln_abort_msg(req, 415, "send application/json");
+	if (o == NULL || kiln_val_set(o, "you_sent", in) != KILN_OK)
+		kiln_abort(req, 500);
+	return kiln_resp_json(req, 200, o);
+}
+
+/* JSON errors for the API blueprint, HTML elsewhere. */
+static kiln_resp *
+api_error(kiln_req *req, int status)
+{
+	kiln_arena *a = kiln_req_arena(req);
+	kiln_val *o = kiln_val_map(a);
+
+	if (o == NULL ||
+	    kiln_val_set(o, "error", kiln_val_cstr(a, kiln_status_reason(status))) != KILN_OK ||
+	    kiln_val_set(o, "detail", kiln_val_cstr(a, kiln_req_errmsg(req))) != KILN_OK)
+		return NULL;
+	return kiln_resp_json(req, status, o);
+}
+
+static kiln_resp *
+not_found(kiln_req *req, int status)
+{
+	kiln_resp *resp = page(req, status, "Page not found");
+
+	if (kiln_resp_printf_body(resp, "<h1>Page not found</h1>\n<p>") !=
+	    KILN_OK)
+		kiln_abort(req, 500);
+	write_escaped(req, resp, kiln_req_errmsg(req));
+	if (kiln_resp_printf_body(resp, "</p>\n") != KILN_OK)
+		kiln_abort(req, 500);
+	return end_page(req, resp);
+}
+
+static kiln_resp *
+blog_index(kiln_req *req)
+{
+	kiln_resp *resp = page(req, 200, "Blog");
+	int i;
+	char id[8];
+
+	if (kiln_resp_printf_body(resp, "<h1>Blog index</h1>\n<ul>\n") != KILN_OK)
+		kiln_abort(req, 500);
+	for (i = 0; i < 3; i++) {
+		snprintf(id, sizeof(id), "%d", i + 1);
+		if (kiln_resp_printf_body(resp, "<li><a href=\"%s\">%s</a></li>\n",
+			kiln_url_for(req, ".detail", "id", id, NULL),
+			posts[i]) != KILN_OK)
+			kiln_abort(req, 500);
+	}
+	return end_page(req, resp);
+}
+
+static kiln_resp *
+blog_detail(kiln_req *req)
+{
+	kiln_resp *resp = page(req, 200, "Blog post");
+
+	if (kiln_resp_printf_body(resp, "<h1>Blog post %lld</h1>\n",
+		(long long)kiln_arg_int(req, "id")) != KILN_OK)
+		kiln_abort(req, 500);
+	return end_page(req, resp);
+}
+
+/* App after hook: every dynamic response says who served it. */
+static kiln_resp *
+served_by(kiln_req *req, kiln_resp *resp)
+{
+	if (kiln_resp_header_set(resp, "X-Served-By", "kiln") != KILN_OK)
+		kiln_abort(req, 500);
+	return resp;
+}
+
+/* Blueprint after hook: only the blog's responses. */
+static kiln_resp *
+blog_mark(kiln_req *req, kiln_resp *resp)
+{
+	if (kiln_resp_header_set(resp, "X-Blog", "1") != KILN_OK)
+		kiln_abort(req, 500);
+	return resp;
+}
+
+/* App before hook: stores the visitor's name in g for the views. */
+static kiln_resp *
+load_visitor(kiln_req *req)
+{
+	const kiln_str *v = kiln_req_cookie(req, "visitor");
+	char *name;
+	size_t i;
+
+	name = kiln_arena_strdup(kiln_req_arena(req), "guest");
+	/* Only a plain word is accepted: it is printed without escaping. */
+	for (i = 0; v != NULL && i < v->len; i++) {
+		if (!isalnum((unsigned char)v->ptr[i]))
+			break;
+	}
+	if (v != NULL && v->len > 0 && v->len < 32 && i == v->len)
+		name = kiln_arena_strndup(kiln_req_arena(req), v->ptr, v->len);
+	if (name == NULL || kiln_g_set(req, "visitor", name) != KILN_OK)
+		kiln_abort(req, 500);
+	return NULL;
+}
+
+#define CHECK(expr)                                                     \
+	do {                                                            \
+		if ((expr) != KILN_OK) {                                \
+			fprintf(stderr, "site: %s\n", kiln_app_errmsg(app)); \
+			return 1;                                       \
+		}                                                       \
+	} while (0)
+
+int
+main(int argc, char **argv)
+{
+	kiln_app *app = kiln_app_new("site");
+	kiln_bp *root, *blog, *api;
+	int rc;
+
+	if (app == NULL)
+		return 1;
+	root = kiln_app_bp(app);
+	CHECK(kiln_route(root, "GET", "/", index_view, "index"));
+	CHECK(kiln_route(root, "GET", "/hello/<name>/", hello_view, "hello"));
+	CHECK(kiln_route(root, "GET", "/posts/<int:id>/", post_view, "post"));
+	CHECK(kiln_route(root, "GET", "/tags/<slug:tag>/", tag_view, "tag"));
+	CHECK(kiln_route(root, "GET", "/items/<uuid:id>/", item_view, "item"));
+	CHECK(kiln_route(root, "GET", "/files/<path:p>", file_view, "file"));
+	CHECK(kiln_route_re(root, "GET", "/archive/(?<year>[0-9]{4})/",
+	    archive_view, "archive"));
+	CHECK(kiln_route(root, "GET", "/about/", about_view, "about"));
+	CHECK(kiln_route(root, "GET", "/pid", pid_view, "pid"));
+	CHECK(kiln_route(root, "GET", "/cookie/set", cookie_set_view,
+	    "cookie_set"));
+	CHECK(kiln_route(root, "GET", "/cookie/get", cookie_get_view,
+	    "cookie_get"));
+	CHECK(kiln_after_request(root, served_by));
+	CHECK(kiln_before_request(root, load_visitor));
+	CHECK(kiln_errorhandler(root, 404, not_found));
+
+	blog = kiln_bp_new(app, "blog", "/blog");
+	if (blog == NULL)
+		return 1;
+	CHECK(kiln_route(blog, "GET", "/", blog_index, "index"));
+	CHECK(kiln_route(blog, "GET", "/<int:id>/", blog_detail, "detail"));
+	CHECK(kiln_after_request(blog, blog_mark));
+	CHECK(kiln_register_bp(app, blog, NULL, NULL));
+
+	api = kiln_bp_new(app, "api", "/api");
+	if (api == NULL)
+		return 1;
+	CHECK(kiln_route(api, "GET", "/status", api_status_view, "status"));
+	CHECK(kiln_route(api, "POST", "/echo", api_echo_view, "echo"));
+	CHECK(kiln_errorhandler(api, 400, api_error));
+	CHECK(kiln_errorhandler(api, 415, api_error));
+	CHECK(kiln_register_bp(app, api, NULL, NULL));
+
+	rc = kiln_main(app, argc, argv);
+	kiln_app_free(app);
+	return rc;
+}

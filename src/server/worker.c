@@ -1,0 +1,131 @@
+/*
+ * Copyright (c) 2026 The Kiln authors. MIT licence; see COPYING.
+ *
+ * The worker: after fork it opens what extensions need, then loops —
+ * wait for a request through the transport, dispatch it, write the
+ * response, reset the request arena. One request at a time, one thread.
+ *
+ * Stopping: TERM, INT and QUIT set a flag. So that a worker blocked in
+ * accept() (libfcgi gives no other way out) notices, the handler also
+ * dup2()s a socket that is not listening over the worker's copy of the
+ * listening fd, which makes accept fail at once; the master keeps its own
+ * copy, so connections queued on the socket are not reset (php-fpm's
+ * approach, PLATFORM.md).
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <kiln/kiln.h>
+
+#include "kiln_int.h"
+#include "server_int.h"
+
+/* The worker's only mutable global state (STYLE.md section 6). */
+static struct kiln__worker {
+	volatile sig_atomic_t stopping; /* a stop signal arrived */
+	int listen_fd;                  /* the shared listening socket */
+	int dummy_fd;                   /* a socket that never listens */
+} worker = { 0, -1, -1 };
+
+bool
+kiln__worker_stopping(void)
+{
+	return worker.stopping != 0;
+}
+
+static void
+on_stop(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	worker.stopping = 1;
+	if (worker.dummy_fd >= 0 && worker.listen_fd >= 0)
+		dup2(worker.dummy_fd, worker.listen_fd);
+	errno = saved;
+}
+
+/* Installs the worker's signal dispositions (after fork). */
+static void
+worker_signals(void)
+{
+	struct sigaction sa;
+	sigset_t all;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+}
+
+int
+kiln__worker_run(kiln_app *app, const kiln__transport_ops *tp,
+    const kiln__transport_cfg *cfg)
+{
+	kiln_arena *a = NULL;
+	kiln_resp *resp;
+	kiln_kvs params;
+	kiln_str body;
+	kiln_buf head;
+	kiln__next_rc nrc;
+	void *st = NULL;
+	int status = 1;
+
+	worker.listen_fd = cfg->listen_fd;
+	worker.dummy_fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	worker_signals();
+	if (kiln__exts_init_worker(app) != KILN_OK) {
+		fprintf(stderr, "kiln: worker %d: %s\n", (int)getpid(),
+		    kiln_app_errmsg(app));
+		goto err;
+	}
+	a = kiln_arena_new(16384);
+	st = tp->init(cfg);
+	if (a == NULL || st == NULL) {
+		fprintf(stderr, "kiln: worker %d: %s transport failed to start\n",
+		    (int)getpid(), tp->name);
+		goto err;
+	}
+	while (!kiln__worker_stopping()) {
+		kiln_kvs_init(&params, a);
+		body = KILN_STR_NULL;
+		nrc = tp->next(st, a, &params, &body);
+		if (nrc == KILN__NEXT_STOP)
+			break;
+		if (nrc == KILN__NEXT_AGAIN) {
+			kiln_arena_reset(a);
+			continue;
+		}
+		resp = kiln__handle(app, a, &params, body,
+		    nrc == KILN__NEXT_TOOBIG ? KILN_ELIMIT : KILN_OK);
+		kiln_buf_init(&head, a, 512);
+		if (kiln__resp_head(resp, &head) == KILN_OK)
+			(void)tp->respond(st, kiln_buf_str(&head),
+			    kiln__resp_wire_body(resp));
+		kiln_arena_reset(a);
+	}
+	status = 0;
+err:
+	if (st != NULL)
+		tp->fini(st);
+	kiln__exts_fini_worker(app);
+	kiln_arena_free(a);
+	return status;
+}
