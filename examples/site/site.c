@@ -7,8 +7,12 @@
  * scripts/quickstart serves it behind nginx; tests/integration/site.sh
  * checks every page through nginx.
  */
+#define _POSIX_C_SOURCE 200809L /* nanosleep, under -std=c11 */
+
 #include <ctype.h>
 #include <stdio.h>
+#include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <kiln/kiln.h>
@@ -166,6 +170,47 @@ pid_view(kiln_req *req)
 	snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
 	return kiln_resp_text(req, 200, "text/plain; charset=utf-8",
 	    kiln_str_c(buf));
+}
+
+/*
+ * Test views, answering 404 unless the settings say [site] test_views =
+ * true (the integration tests use them; never enable them in
+ * production). /slow?ms=N sleeps, /crash dereferences NULL.
+ */
+static void
+need_test_views(kiln_req *req)
+{
+	const char *on = kiln_setting_str(kiln_req_app(req), "site.test_views");
+
+	if (on == NULL || strcmp(on, "true") != 0)
+		kiln_abort(req, 404);
+}
+
+static kiln_resp *
+slow_view(kiln_req *req)
+{
+	const kiln_str *ms = kiln_req_arg(req, "ms");
+	int64_t n = 100;
+	struct timespec ts;
+
+	need_test_views(req);
+	if (ms != NULL && (kiln_str_to_i64(*ms, &n) != KILN_OK || n < 0 ||
+			      n > 120000))
+		kiln_abort_msg(req, 400, "ms must be 0 to 120000");
+	ts.tv_sec = n / 1000;
+	ts.tv_nsec = (n % 1000) * 1000000;
+	nanosleep(&ts, NULL);
+	return kiln_resp_printf(req, 200, "slept %lld ms\n", (long long)n);
+}
+
+static kiln_resp *
+crash_view(kiln_req *req)
+{
+	volatile int *p = NULL;
+
+	need_test_views(req);
+	*p = 1; /* a deliberate crash: the worker dies, the master replaces it */
+	return NULL;
 }
 
 static kiln_resp *
@@ -343,6 +388,8 @@ main(int argc, char **argv)
 	    "cookie_set"));
 	CHECK(kiln_route(root, "GET", "/cookie/get", cookie_get_view,
 	    "cookie_get"));
+	CHECK(kiln_route(root, "GET", "/slow", slow_view, "slow"));
+	CHECK(kiln_route(root, "GET", "/crash", crash_view, "crash"));
 	CHECK(kiln_after_request(root, served_by));
 	CHECK(kiln_before_request(root, load_visitor));
 	CHECK(kiln_errorhandler(root, 404, not_found));

@@ -26,6 +26,7 @@ typedef enum kiln_val_type {
 	KILN_VAL_SAFE, /* text already safe for HTML (not escaped again) */
 	KILN_VAL_LIST,
 	KILN_VAL_MAP,
+	KILN_VAL_DATETIME, /* a naive date and time (templates' date filters) */
 	KILN_VAL__MAX
 } kiln_val_type;
 
@@ -52,6 +53,10 @@ struct kiln_val {
 			kiln_val_pair *items; /* n pairs, in insertion order */
 			size_t n, cap;
 		} map; /* KILN_VAL_MAP */
+		struct {
+			int64_t secs; /* seconds since 1970-01-01T00:00:00 */
+			int32_t usec; /* microseconds, 0-999999 */
+		} dt; /* KILN_VAL_DATETIME, naive (no time zone) */
 	} u;
 	kiln_arena *a; /* owner, for lists and maps that grow */
 };
@@ -69,6 +74,15 @@ KILN_API kiln_val *kiln_val_cstr(kiln_arena *a, const char *s);
 KILN_API kiln_val *kiln_val_safe(kiln_arena *a, kiln_str s);
 KILN_API kiln_val *kiln_val_list(kiln_arena *a);
 KILN_API kiln_val *kiln_val_map(kiln_arena *a);
+
+/*
+ * A naive datetime secs seconds (and usec microseconds, 0-999999) after
+ * 1970-01-01T00:00:00, with no time zone. JSON dumps it as an ISO 8601
+ * string ("2024-03-05T14:07:09", ".123456" when usec is set). NULL when
+ * out of memory or usec is out of range.
+ */
+KILN_API kiln_val *kiln_val_datetime(kiln_arena *a, int64_t secs,
+    int32_t usec);
 
 /* Appends v to list. Returns KILN_OK, KILN_EINVAL (not a list) or KILN_ENOMEM. */
 KILN_API kiln_err kiln_val_push(kiln_val *list, kiln_val *v);
@@ -90,7 +104,10 @@ KILN_API kiln_val *kiln_val_at(const kiln_val *list, size_t idx);
 /* Returns the item count of a list or map, the byte length of a string, else 0. */
 KILN_API size_t kiln_val_len(const kiln_val *v);
 
-/* Python truthiness: null, false, 0, 0.0, "" and empty containers are false. */
+/*
+ * Python truthiness: null, false, 0, 0.0, "" and empty containers are
+ * false; a datetime is true.
+ */
 KILN_API bool kiln_val_truthy(const kiln_val *v);
 
 /* Returns the type's name ("null", "bool", "int", ...). */

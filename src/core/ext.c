@@ -58,7 +58,8 @@ kiln_add_commands(kiln_app *app, const kiln_command *cmds, size_t n)
 	size_t i, j, old = app->commands.n;
 
 	if (n > 0 && cmds == NULL)
-		return kiln__app_error(app, KILN_EINVAL, "command table is NULL");
+		return kiln__app_error(app, KILN_EINVAL,
+		    "command table is NULL");
 	for (i = 0; i < n; i++) {
 		if (cmds[i].name == NULL || cmds[i].name[0] == '\0' ||
 		    cmds[i].run == NULL)
@@ -128,8 +129,8 @@ kiln_use(kiln_app *app, const kiln_ext *ext)
 	if ((rc = ext_check(app, ext)) != KILN_OK)
 		return rc;
 	if (ext->nsettings > 0 &&
-	    (rc = kiln_settings_register(app, ext->settings,
-		 ext->nsettings)) != KILN_OK)
+	    (rc = kiln_settings_register(app, ext->settings, ext->nsettings)) !=
+		KILN_OK)
 		return rc;
 	if ((rc = kiln_add_commands(app, ext->commands, ext->ncommands)) !=
 	    KILN_OK)
@@ -199,8 +200,9 @@ kiln__exts_init_worker(kiln_app *app)
 		if (rc == KILN_OK)
 			continue;
 		if (app->errmsg[0] == '\0')
-			kiln__app_error(app, rc, "extension %s: init_worker: %s",
-			    e->name, kiln_strerror(rc));
+			kiln__app_error(app, rc,
+			    "extension %s: init_worker: %s", e->name,
+			    kiln_strerror(rc));
 		/* Undo the ones that succeeded, newest first. */
 		while (i-- > 0) {
 			e = app->exts.items[i];

@@ -33,6 +33,7 @@
 #include "config.h"
 
 #include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,13 +43,13 @@
 #include <kiln/value.h>
 
 #define JSON_DEFAULT_DEPTH 64
-#define DUMP_MAX_DEPTH     2048
+#define DUMP_MAX_DEPTH	   2048
 
 /* State of one conversion from jansson's tree to kiln_val. */
 struct parse_ctx {
-	kiln_arena *a;    /* where values go */
+	kiln_arena *a;	  /* where values go */
 	size_t max_depth; /* deepest container allowed */
-	bool too_deep;    /* the limit was hit (else a NULL meant ENOMEM) */
+	bool too_deep;	  /* the limit was hit (else a NULL meant ENOMEM) */
 };
 
 /* State of one conversion from kiln_val to jansson's tree. */
@@ -86,10 +87,10 @@ depth_pos(kiln_str text, size_t max, int *line, int *col)
 	*col = 0;
 	for (i = 0; i < text.len; i++) {
 		c = (unsigned char)text.ptr[i];
-		if (c == '\n') {
+		if (c == '\n' && *line < INT_MAX) {
 			(*line)++;
 			*col = 0;
-		} else if ((c & 0xc0) != 0x80 && *col < INT32_MAX) {
+		} else if ((c & 0xc0) != 0x80 && *col < INT_MAX) {
 			(*col)++;
 		}
 		if (in_str) {
@@ -110,8 +111,7 @@ depth_pos(kiln_str text, size_t max, int *line, int *col)
 	}
 }
 
-static kiln_val *in_value(struct parse_ctx *in, json_t *j,
-    size_t depth);
+static kiln_val *in_value(struct parse_ctx *in, json_t *j, size_t depth);
 
 /* Copies len bytes of p into a as a NUL-terminated slice. */
 static bool
@@ -150,11 +150,13 @@ in_container(struct parse_ctx *in, json_t *j, size_t depth)
 		n = json_array_size(j);
 		if (v == NULL || n == 0)
 			return v;
-		v->u.list.items = kiln_arena_calloc(in->a, n, sizeof(kiln_val *));
+		v->u.list.items =
+		    kiln_arena_calloc(in->a, n, sizeof(kiln_val *));
 		if (v->u.list.items == NULL)
 			return NULL;
 		v->u.list.cap = n;
-		json_array_foreach(j, i, jv) {
+		json_array_foreach(j, i, jv)
+		{
 			item = in_value(in, jv, depth);
 			if (item == NULL)
 				return NULL;
@@ -170,11 +172,13 @@ in_container(struct parse_ctx *in, json_t *j, size_t depth)
 	if (v->u.map.items == NULL)
 		return NULL;
 	v->u.map.cap = n;
-	json_object_keylen_foreach(j, key, klen, jv) {
+	json_object_keylen_foreach(j, key, klen, jv)
+	{
 		item = in_value(in, jv, depth);
 		if (item == NULL || v->u.map.n == n)
 			return NULL;
-		if (!key_copy(in->a, key, klen, &v->u.map.items[v->u.map.n].key))
+		if (!key_copy(in->a, key, klen,
+			&v->u.map.items[v->u.map.n].key))
 			return NULL;
 		v->u.map.items[v->u.map.n++].val = item;
 	}
@@ -258,9 +262,9 @@ err:
  * significant digits that read back as exactly f. Fifteen digits always
  * survive the trip through a normal double (DBL_DIG), so shorter forms
  * need not be tried: "%.15g" of a number with a shorter form already
- * prints that form (trailing zeros dropped). The text then gets jansson's touches: ".0"
- * when it would read back as an integer, and no '+' or leading zeros in
- * the exponent ("1e+07" becomes "1e7").
+ * prints that form (trailing zeros dropped). The text then gets jansson's
+ * touches: ".0" when it would read back as an integer, and no '+' or leading
+ * zeros in the exponent ("1e+07" becomes "1e7").
  */
 #define REAL_MAX 40
 
@@ -348,8 +352,7 @@ shorten_reals(kiln_buf *b)
 	b->ptr[w] = '\0';
 }
 
-static json_t *out_value(struct dump_ctx *o, const kiln_val *v,
-    size_t depth);
+static json_t *out_value(struct dump_ctx *o, const kiln_val *v, size_t depth);
 
 /* Converts a list or map; NULL with o->rc set on failure. */
 static json_t *
@@ -397,6 +400,47 @@ err:
 }
 
 /*
+ * Returns a datetime as an ISO 8601 string ("2024-03-05T14:07:09", with
+ * ".123456" when it has microseconds), using the proleptic Gregorian
+ * calendar (days-from-civil inverted, as in Howard Hinnant's algorithm).
+ */
+static json_t *
+out_datetime(const kiln_val *v)
+{
+	char buf[64];
+	int64_t days, secs, z, era, doe, yoe, y, doy, mp, d, m;
+
+	days = v->u.dt.secs / 86400;
+	secs = v->u.dt.secs % 86400;
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	z = days + 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	if (m <= 2)
+		y++;
+	if (v->u.dt.usec != 0)
+		snprintf(buf, sizeof(buf), "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%06d",
+		    (long long)y, (long long)m, (long long)d,
+		    (long long)(secs / 3600), (long long)(secs / 60 % 60),
+		    (long long)(secs % 60), (int)v->u.dt.usec);
+	else
+		snprintf(buf, sizeof(buf), "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld",
+		    (long long)y, (long long)m, (long long)d,
+		    (long long)(secs / 3600), (long long)(secs / 60 % 60),
+		    (long long)(secs % 60));
+	return json_string(buf);
+}
+
+/*
  * Converts one value at depth (containers around it). On failure returns
  * NULL and leaves the reason in o->rc; what was built is released.
  */
@@ -439,6 +483,9 @@ out_value(struct dump_ctx *o, const kiln_val *v, size_t depth)
 	case KILN_VAL_LIST:
 	case KILN_VAL_MAP:
 		return out_container(o, v, depth + 1);
+	case KILN_VAL_DATETIME:
+		j = out_datetime(v);
+		break;
 	default:
 		o->rc = KILN_EINVAL;
 		return NULL;

@@ -97,6 +97,9 @@ struct kiln_app {
 	kiln_signal *sig_started;    /* request_started */
 	kiln_signal *sig_finished;   /* request_finished */
 	kiln_signal *sig_exception;  /* got_request_exception */
+	struct kiln__board *board;   /* the pool's scoreboard (serve only) */
+	const char *settings_path;   /* the file kiln_main configured from */
+	char **argv;                 /* kiln_main's command line (for USR2) */
 };
 
 /* Lazily parsed parts of a request. */

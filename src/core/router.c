@@ -41,7 +41,8 @@
 /* The most arguments one rule may declare. */
 #define ROUTER_MAX_ARGS 32
 
-/* Bytes a rule's literal text keeps unencoded in a built URL (RFC 3986 pchar). */
+/* Bytes a rule's literal text keeps unencoded in a built URL (RFC 3986 pchar).
+ */
 #define PCHAR_SAFE "/:@!$&'()*+,;="
 
 /* PCRE2 limits for a match against a hostile path. */
@@ -96,11 +97,11 @@ typedef enum route_kind {
 
 /* A segment of a dynamic rule: literal text or one converter. */
 typedef struct seg {
-	bool is_conv;     /* converter, else literal */
-	conv conv;        /* converter kind */
-	unsigned arg;     /* converter: index of its argument */
-	kiln_str text;    /* literal bytes, or the argument name */
-	kiln_str enc;     /* literal: percent-encoded, for url_for */
+	bool is_conv;  /* converter, else literal */
+	conv conv;     /* converter kind */
+	unsigned arg;  /* converter: index of its argument */
+	kiln_str text; /* literal bytes, or the argument name */
+	kiln_str enc;  /* literal: percent-encoded, for url_for */
 } seg;
 
 /* A token of a reversible regex: literal text or a named group. */
@@ -112,43 +113,44 @@ typedef struct retok {
 
 /* A named group of a regex and the number of its capture. */
 typedef struct regroup {
-	kiln_str name;  /* group name */
+	kiln_str name;	/* group name */
 	uint32_t group; /* capture number */
 } regroup;
 
 struct kiln__route {
-	route_kind kind;          /* how it matches */
-	unsigned methods;         /* explicit methods (M_*) */
-	unsigned accept;          /* methods plus HEAD when GET */
+	route_kind kind;	  /* how it matches */
+	unsigned methods;	  /* explicit methods (M_*) */
+	unsigned accept;	  /* methods plus HEAD when GET */
 	const char *methods_str;  /* "GET, POST" */
-	const char *display;      /* full rule, for `routes` */
-	kiln_view_fn view;        /* the view */
-	const char *endpoint;     /* name or NULL */
+	const char *display;	  /* full rule, for `routes` */
+	kiln_view_fn view;	  /* the view */
+	const char *endpoint;	  /* name or NULL */
 	const kiln__bpreg *bpreg; /* registration */
 	kiln__route *next_static; /* next static route at the same path */
-	kiln_str enc;             /* static: encoded path; regex: prefix */
+	kiln_str enc;		  /* static: encoded path; regex: prefix */
 
-	seg *segs;      /* dynamic: nseg segments */
-	size_t nseg;    /* dynamic: segment count */
-	size_t nargs;   /* dynamic: converter count */
-	size_t minlen;  /* dynamic: shortest path that can match */
-	bool memo;      /* dynamic: backtracking needs a failure memo */
+	kiln_str lead; /* literal bytes every matching path starts with */
+	seg *segs;     /* dynamic: nseg segments */
+	size_t nseg;   /* dynamic: segment count */
+	size_t nargs;  /* dynamic: converter count */
+	size_t minlen; /* dynamic: shortest path that can match */
+	bool memo;     /* dynamic: backtracking needs a failure memo */
 
-	kiln_str prefix;        /* regex: literal blueprint prefix */
-	pcre2_code *re;         /* regex: the compiled pattern */
-	regroup *names;         /* regex: named groups, by name */
-	size_t nnames;          /* regex: named-group count */
-	retok *toks;            /* regex: tokens, when reversible */
-	size_t ntoks;           /* regex: token count */
-	const char *noreverse;  /* regex: why url_for cannot build it */
+	kiln_str prefix;       /* regex: literal blueprint prefix */
+	pcre2_code *re;	       /* regex: the compiled pattern */
+	regroup *names;	       /* regex: named groups, by name */
+	size_t nnames;	       /* regex: named-group count */
+	retok *toks;	       /* regex: tokens, when reversible */
+	size_t ntoks;	       /* regex: token count */
+	const char *noreverse; /* regex: why url_for cannot build it */
 };
 
 /* A slot of an open-addressing hash table; key NULL is empty. */
 typedef struct hslot {
 	const char *key; /* the key bytes */
-	size_t len;      /* key length */
-	uint64_t hash;   /* hash of the key */
-	void *val;       /* the value */
+	size_t len;	 /* key length */
+	uint64_t hash;	 /* hash of the key */
+	void *val;	 /* the value */
 } hslot;
 
 typedef struct htab {
@@ -160,29 +162,29 @@ typedef struct htab {
 /* A growable array of route pointers. */
 typedef struct rvec {
 	kiln__route **items; /* n routes */
-	size_t n;            /* used */
-	size_t cap;          /* allocated */
+	size_t n;	     /* used */
+	size_t cap;	     /* allocated */
 } rvec;
 
 struct kiln__router {
-	kiln_arena *a;               /* everything the router keeps */
-	rvec all;                    /* every route, in registration order */
-	rvec ordered;                /* dynamic and regex routes, in order */
-	htab statics;                /* path -> first static kiln__route */
-	htab names;                  /* endpoint -> kiln__route */
-	pcre2_match_data *md;        /* shared by every regex route */
-	uint32_t md_pairs;           /* ovector pairs of md */
-	pcre2_match_context *mctx;   /* limits for matching */
-	pcre2_jit_stack *jit_stack;  /* JIT stack shared by every pattern */
+	kiln_arena *a;		    /* everything the router keeps */
+	rvec all;		    /* every route, in registration order */
+	rvec ordered;		    /* dynamic and regex routes, in order */
+	htab statics;		    /* path -> first static kiln__route */
+	htab names;		    /* endpoint -> kiln__route */
+	pcre2_match_data *md;	    /* shared by every regex route */
+	uint32_t md_pairs;	    /* ovector pairs of md */
+	pcre2_match_context *mctx;  /* limits for matching */
+	pcre2_jit_stack *jit_stack; /* JIT stack shared by every pattern */
 };
 
 /* State of one dynamic match. */
 typedef struct dmatch {
 	const kiln__route *rt; /* the route */
-	const char *p;         /* the path */
-	size_t len;            /* its length */
-	kiln_str *caps;        /* one value per argument */
-	uint8_t *memo;         /* failed (segment, position) pairs, or NULL */
+	const char *p;	       /* the path */
+	size_t len;	       /* its length */
+	kiln_str *caps;	       /* one value per argument */
+	uint8_t *memo;	       /* failed (segment, position) pairs, or NULL */
 } dmatch;
 
 static kiln_err errf(char *err, size_t errlen, kiln_err rc, const char *fmt,
@@ -312,7 +314,8 @@ conv_value_ok(conv c, kiln_str v)
 	case CONV_PATH:
 		return true;
 	case CONV_INT:
-		return conv_run(c, v.ptr, v.len) == v.len && int_fits(v.ptr, v.len);
+		return conv_run(c, v.ptr, v.len) == v.len &&
+		    int_fits(v.ptr, v.len);
 	case CONV_SLUG:
 		return conv_run(c, v.ptr, v.len) == v.len;
 	default:
@@ -390,7 +393,8 @@ methods_parse(const char *spec, unsigned *mask, char *err, size_t errlen)
 		p += len;
 	}
 	if (*mask == 0)
-		return errf(err, errlen, KILN_EINVAL, "no method in '%s'", spec);
+		return errf(err, errlen, KILN_EINVAL, "no method in '%s'",
+		    spec);
 	return KILN_OK;
 }
 
@@ -453,8 +457,9 @@ htab_slot(const htab *t, const char *key, size_t len, uint64_t h)
 
 	for (;;) {
 		s = &t->slots[i];
-		if (s->key == NULL || (s->hash == h && s->len == len &&
-		    memcmp(s->key, key, len) == 0))
+		if (s->key == NULL ||
+		    (s->hash == h && s->len == len &&
+			memcmp(s->key, key, len) == 0))
 			return s;
 		i = (i + 1) & (t->cap - 1);
 	}
@@ -490,9 +495,8 @@ htab_put(htab *t, kiln_arena *a, const char *key, size_t len, void *val)
 		for (i = 0; i < t->cap; i++) {
 			if (t->slots[i].key == NULL)
 				continue;
-			s = htab_slot(&(htab){ slots, cap, 0 },
-			    t->slots[i].key, t->slots[i].len,
-			    t->slots[i].hash);
+			s = htab_slot(&(htab){ slots, cap, 0 }, t->slots[i].key,
+			    t->slots[i].len, t->slots[i].hash);
 			*s = t->slots[i];
 		}
 		t->slots = slots;
@@ -536,8 +540,8 @@ seg_literal(kiln_arena *a, kiln__route *rt, const char *p, size_t len)
  * [p, p + len) and appends its segment. full names the rule in messages.
  */
 static kiln_err
-seg_converter(kiln_arena *a, kiln__route *rt, const char *full,
-    const char *p, size_t len, char *err, size_t errlen)
+seg_converter(kiln_arena *a, kiln__route *rt, const char *full, const char *p,
+    size_t len, char *err, size_t errlen)
 {
 	const char *colon = memchr(p, ':', len);
 	kiln_str cname = { "str", 3 };
@@ -575,8 +579,7 @@ seg_converter(kiln_arena *a, kiln__route *rt, const char *full,
 	}
 	if (rt->nargs == ROUTER_MAX_ARGS)
 		return errf(err, errlen, KILN_EINVAL,
-		    "rule '%s': more than %d arguments", full,
-		    ROUTER_MAX_ARGS);
+		    "rule '%s': more than %d arguments", full, ROUTER_MAX_ARGS);
 	s = &rt->segs[rt->nseg++];
 	s->is_conv = true;
 	s->conv = (conv)i;
@@ -606,7 +609,7 @@ needs_memo(const kiln__route *rt)
 	for (i = 0; i < rt->nseg; i++) {
 		if (!rt->segs[i].is_conv) {
 			if (memchr(rt->segs[i].text.ptr, '/',
-			    rt->segs[i].text.len) != NULL)
+				rt->segs[i].text.len) != NULL)
 				slash = true;
 			continue;
 		}
@@ -669,6 +672,8 @@ rule_compile(kiln_arena *a, kiln__route *rt, const char *full, char *err,
 	if (rc != KILN_OK)
 		return rc;
 	rt->memo = needs_memo(rt);
+	if (!rt->segs[0].is_conv)
+		rt->lead = rt->segs[0].text;
 	return KILN_OK;
 }
 
@@ -713,8 +718,8 @@ re_shared(kiln__router *r, uint32_t pairs)
 			return KILN_ENOMEM;
 		pcre2_set_match_limit(r->mctx, RE_MATCH_LIMIT);
 		pcre2_set_heap_limit(r->mctx, RE_HEAP_LIMIT);
-		r->jit_stack = pcre2_jit_stack_create(32 * 1024, RE_JIT_STACK,
-		    NULL);
+		r->jit_stack =
+		    pcre2_jit_stack_create(32 * 1024, RE_JIT_STACK, NULL);
 		if (r->jit_stack != NULL)
 			pcre2_jit_stack_assign(r->mctx, NULL, r->jit_stack);
 	}
@@ -897,7 +902,8 @@ re_tokenize(kiln_arena *a, kiln__route *rt, const char *pat, bool *oom)
 		if (*p == '(') {
 			name = re_group_name(p, &body);
 			if (name.ptr == NULL)
-				return "it has a group that is not a named group";
+				return "it has a group that is not a named "
+				       "group";
 			p = re_skip_group(body);
 			if (p == NULL)
 				return "a named group's body cannot be read";
@@ -950,11 +956,14 @@ re_compile(kiln__router *r, kiln__route *rt, const char *prefix,
 
 	if (strchr(prefix, '<') != NULL)
 		return errf(err, errlen, KILN_EINVAL,
-		    "pattern '%s': the prefix '%s' has a converter, which regex "
+		    "pattern '%s': the prefix '%s' has a converter, which "
+		    "regex "
 		    "routes do not support",
 		    pat, prefix);
 	rt->kind = KIND_REGEX;
 	rt->prefix = kiln_str_c(kiln_arena_strdup(r->a, prefix));
+	rt->lead = rt->prefix;
+	rt->minlen = rt->prefix.len;
 	if (rt->prefix.ptr == NULL ||
 	    encode_dup(r->a, rt->prefix, PCHAR_SAFE, &rt->enc) != KILN_OK)
 		return KILN_ENOMEM;
@@ -974,12 +983,11 @@ re_compile(kiln__router *r, kiln__route *rt, const char *prefix,
 	}
 	/* Without JIT support the interpreter runs the pattern instead. */
 	(void)pcre2_jit_compile(rt->re, PCRE2_JIT_COMPLETE);
-	if (pcre2_pattern_info(rt->re, PCRE2_INFO_CAPTURECOUNT, &captures) !=
-	    0)
+	if (pcre2_pattern_info(rt->re, PCRE2_INFO_CAPTURECOUNT, &captures) != 0)
 		return errf(err, errlen, KILN_EINVAL,
 		    "pattern '%s': cannot read its captures", pat);
-	if (re_shared(r, captures + 1) != KILN_OK || re_names(r->a, rt) !=
-	    KILN_OK)
+	if (re_shared(r, captures + 1) != KILN_OK ||
+	    re_names(r->a, rt) != KILN_OK)
 		return KILN_ENOMEM;
 	rt->noreverse = re_tokenize(r->a, rt, pat, &oom);
 	if (oom)
@@ -1021,8 +1029,9 @@ route_file(kiln__router *r, kiln__route *rt)
 
 	if (rvec_push(&r->all, r->a, rt) != KILN_OK)
 		return KILN_ENOMEM;
-	if (rt->endpoint != NULL && htab_put(&r->names, r->a, rt->endpoint,
-	    strlen(rt->endpoint), rt) != KILN_OK)
+	if (rt->endpoint != NULL &&
+	    htab_put(&r->names, r->a, rt->endpoint, strlen(rt->endpoint), rt) !=
+		KILN_OK)
 		return KILN_ENOMEM;
 	if (rt->kind != KIND_STATIC)
 		return rvec_push(&r->ordered, r->a, rt);
@@ -1048,8 +1057,8 @@ kiln__router_add(kiln__router *r, const kiln__route_spec *spec, char *err,
 	char merr[128];
 
 	if (spec->endpoint != NULL) {
-		other = htab_get(&r->names, spec->endpoint,
-		    strlen(spec->endpoint));
+		other =
+		    htab_get(&r->names, spec->endpoint, strlen(spec->endpoint));
 		if (other != NULL)
 			return errf(err, errlen, KILN_EEXIST,
 			    "rule '%s%s': the name '%s' is already used by "
@@ -1066,16 +1075,16 @@ kiln__router_add(kiln__router *r, const kiln__route_spec *spec, char *err,
 	if (rt == NULL)
 		return KILN_ENOMEM;
 	if (methods_parse(spec->methods != NULL ? spec->methods : "GET",
-	    &rt->methods, merr, sizeof(merr)) != KILN_OK)
-		return errf(err, errlen, KILN_EINVAL, "rule '%s%s': %s",
-		    prefix, rule, merr);
+		&rt->methods, merr, sizeof(merr)) != KILN_OK)
+		return errf(err, errlen, KILN_EINVAL, "rule '%s%s': %s", prefix,
+		    rule, merr);
 	rt->accept = rt->methods | ((rt->methods & M_GET) ? M_HEAD : 0);
 	rt->methods_str = methods_join(r->a, rt->methods);
 	rt->view = spec->view;
 	rt->bpreg = spec->bpreg;
-	rt->endpoint = spec->endpoint != NULL
-	    ? kiln_arena_strdup(r->a, spec->endpoint)
-	    : NULL;
+	rt->endpoint = spec->endpoint != NULL ?
+	    kiln_arena_strdup(r->a, spec->endpoint) :
+	    NULL;
 	if (spec->regex)
 		rt->display = kiln_arena_printf(r->a, "^%s%s", prefix, rule);
 	else
@@ -1161,8 +1170,8 @@ dyn_match(dmatch *st, size_t i, size_t pos)
 static kiln_err
 args_set(kiln__match *m, kiln_arena *a, size_t n)
 {
-	m->args.items = kiln_arena_alloc(a, (n > 0 ? n : 1) *
-	    sizeof(*m->args.items));
+	m->args.items =
+	    kiln_arena_alloc(a, (n > 0 ? n : 1) * sizeof(*m->args.items));
 	if (m->args.items == NULL)
 		return KILN_ENOMEM;
 	m->args.n = 0;
@@ -1171,8 +1180,7 @@ args_set(kiln__match *m, kiln_arena *a, size_t n)
 }
 
 static kiln_err
-args_add(kiln__match *m, kiln_arena *a, kiln_str key, const char *p,
-    size_t len)
+args_add(kiln__match *m, kiln_arena *a, kiln_str key, const char *p, size_t len)
 {
 	kiln_kv *kv = &m->args.items[m->args.n];
 
@@ -1185,7 +1193,8 @@ args_add(kiln__match *m, kiln_arena *a, kiln_str key, const char *p,
 	return KILN_OK;
 }
 
-/* Tries a dynamic route: 1 match (args in m when m != NULL), 0 not, -1 ENOMEM. */
+/* Tries a dynamic route: 1 match (args in m when m != NULL), 0 not, -1 ENOMEM.
+ */
 static int
 dyn_try(const kiln__route *rt, kiln_arena *a, kiln_str path, kiln__match *m)
 {
@@ -1197,11 +1206,12 @@ dyn_try(const kiln__route *rt, kiln_arena *a, kiln_str path, kiln__match *m)
 
 	if (path.len < rt->minlen)
 		return 0;
-	if (!first->is_conv && memcmp(path.ptr, first->text.ptr,
-	    first->text.len) != 0)
+	if (!first->is_conv &&
+	    memcmp(path.ptr, first->text.ptr, first->text.len) != 0)
 		return 0;
-	if (!last->is_conv && memcmp(path.ptr + path.len - last->text.len,
-	    last->text.ptr, last->text.len) != 0)
+	if (!last->is_conv &&
+	    memcmp(path.ptr + path.len - last->text.len, last->text.ptr,
+		last->text.len) != 0)
 		return 0;
 	st.rt = rt;
 	st.p = path.ptr;
@@ -1235,8 +1245,7 @@ dyn_try(const kiln__route *rt, kiln_arena *a, kiln_str path, kiln__match *m)
  * UTF-8 under (*UTF) count as no match).
  */
 static int
-re_run(const kiln__router *r, const kiln__route *rt, const char *s,
-    size_t len)
+re_run(const kiln__router *r, const kiln__route *rt, const char *s, size_t len)
 {
 	return pcre2_match(rt->re, (PCRE2_SPTR)s, len, 0, 0, r->md, r->mctx);
 }
@@ -1272,10 +1281,24 @@ re_try(const kiln__router *r, const kiln__route *rt, kiln_arena *a,
 			rt->names[i].name))
 			continue;
 		if (args_add(m, a, rt->names[i].name, s + ov[2 * g],
-		    ov[2 * g + 1] - ov[2 * g]) != KILN_OK)
+			ov[2 * g + 1] - ov[2 * g]) != KILN_OK)
 			return -1;
 	}
 	return 1;
+}
+
+/*
+ * The cheap test done inline before trying a dynamic or regex route: the
+ * path is long enough and starts with the route's leading literal (for
+ * "/api/<int:id>" that is "/api/"; for a regex, the prefix).
+ */
+static inline bool
+lead_ok(const kiln__route *rt, kiln_str path)
+{
+	return path.len >= rt->minlen &&
+	    (rt->lead.len == 0 ||
+		(path.ptr[0] == rt->lead.ptr[0] &&
+		    memcmp(path.ptr, rt->lead.ptr, rt->lead.len) == 0));
 }
 
 static int
@@ -1310,7 +1333,7 @@ find(const kiln__router *r, kiln_arena *a, unsigned mbit, kiln_str path,
 	}
 	for (i = 0; i < r->ordered.n; i++) {
 		rt = r->ordered.items[i];
-		if ((rt->accept & mbit) == 0)
+		if ((rt->accept & mbit) == 0 || !lead_ok(rt, path))
 			continue;
 		rc = route_try(r, rt, a, path, m);
 		if (rc < 0)
@@ -1450,8 +1473,8 @@ query_append(const kiln__route *rt, const kiln_kvs *args, kiln_buf *b)
 
 /* Builds a dynamic route's path into b. */
 static kiln_err
-dyn_build(const kiln__route *rt, const kiln_kvs *args, kiln_buf *b,
-    char *err, size_t errlen)
+dyn_build(const kiln__route *rt, const kiln_kvs *args, kiln_buf *b, char *err,
+    size_t errlen)
 {
 	const kiln_str *v;
 	const seg *s;
@@ -1554,10 +1577,12 @@ kiln__router_build(const kiln__router *r, kiln_arena *a, const char *endpoint,
 	kiln_buf b;
 	kiln_err rc = KILN_OK;
 
-	rt = htab_get(&r->names, endpoint, strlen(endpoint));
+	rt = endpoint != NULL ?
+	    htab_get(&r->names, endpoint, strlen(endpoint)) :
+	    NULL;
 	if (rt == NULL)
 		return errf(err, errlen, KILN_ENOTFOUND, "no route named '%s'",
-		    endpoint);
+		    endpoint != NULL ? endpoint : "(null)");
 	kiln_buf_init(&b, a, 64);
 	if (rt->kind == KIND_STATIC)
 		(void)kiln_buf_append_str(&b, rt->enc);

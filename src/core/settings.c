@@ -36,10 +36,10 @@
 
 #include "kiln_int.h"
 
-#define NAME_MAX_LEN    127        /* longest registered "section.key" */
-#define SECTION_MAX_LEN 49         /* libinih keeps 50 bytes of a section */
-#define SHOW_MAX        40         /* bytes of a bad value echoed back */
-#define MASK            "********" /* how a secret is shown */
+#define NAME_MAX_LEN	127	   /* longest registered "section.key" */
+#define SECTION_MAX_LEN 49	   /* libinih keeps 50 bytes of a section */
+#define SHOW_MAX	40	   /* bytes of a bad value echoed back */
+#define MASK		"********" /* how a secret is shown */
 
 #define KIB ((int64_t)1024)
 #define MIB (KIB * 1024)
@@ -50,18 +50,18 @@ enum { LAYER_DEFAULT, LAYER_FILE, LAYER_ENV, LAYER__MAX };
 
 typedef struct layer {
 	const char *text; /* NULL: not set in this layer */
-	int64_t num;      /* parsed value of typed settings (BOOL: 0 or 1) */
+	int64_t num;	  /* parsed value of typed settings (BOOL: 0 or 1) */
 } layer;
 
 typedef struct entry {
-	const char *name;            /* "section.key" */
+	const char *name;	     /* "section.key" */
 	const kiln_setting_def *def; /* NULL: an application section's text */
-	layer v[LAYER__MAX];         /* default, file, environment */
-	int line;                    /* line in the file being read, or 0 */
+	layer v[LAYER__MAX];	     /* default, file, environment */
+	int line;		     /* line in the file being read, or 0 */
 } entry;
 
 struct kiln__settings {
-	kiln_arena *a;      /* the app's arena */
+	kiln_arena *a;	    /* the app's arena */
 	kiln__ptrs entries; /* entry, sorted by name (strcmp) */
 };
 
@@ -92,15 +92,15 @@ static const char *const secret_words[] = {
 
 /* State of one file read, shared by the line reader and the handler. */
 typedef struct parse {
-	kiln_app *app;    /* the app being configured */
+	kiln_app *app;	  /* the app being configured */
 	const char *path; /* the file, as given */
-	FILE *fp;         /* open on path */
-	int line;         /* number of the line last handed to libinih */
-	bool indented;    /* that line starts with white space */
-	entry *last;      /* the entry the previous key line set */
-	int err_line;     /* line of the first error we found, or 0 */
-	kiln_err rc;      /* its code */
-	int read_errno;   /* errno of a failed read, or 0 */
+	FILE *fp;	  /* open on path */
+	int line;	  /* number of the line last handed to libinih */
+	bool indented;	  /* that line starts with white space */
+	entry *last;	  /* the entry the previous key line set */
+	int err_line;	  /* line of the first error we found, or 0 */
+	kiln_err rc;	  /* its code */
+	int read_errno;	  /* errno of a failed read, or 0 */
 } parse;
 
 kiln__settings *
@@ -119,7 +119,10 @@ kiln__settings_new(kiln_arena *a)
  * Sets the app's message to "src:line: text", "src: text" or "text" and
  * returns rc. src is a file or an environment variable (or NULL).
  */
-static kiln_err KILN_PRINTF(5, 6)
+static kiln_err fail(kiln_app *app, kiln_err rc, const char *src, int line,
+    const char *fmt, ...) KILN_PRINTF(5, 6);
+
+static kiln_err
 fail(kiln_app *app, kiln_err rc, const char *src, int line, const char *fmt,
     ...)
 {
@@ -209,8 +212,9 @@ section_registered(const kiln__settings *s, const char *sec, size_t len,
 		e = s->entries.items[i];
 		if (e->def == NULL || section_len(e->name) != len)
 			continue;
-		if (nocase ? strncasecmp(e->name, sec, len) == 0
-			   : strncmp(e->name, sec, len) == 0)
+		if (!nocase && strncmp(e->name, sec, len) == 0)
+			return true;
+		if (nocase && strncasecmp(e->name, sec, len) == 0)
 			return true;
 	}
 	return false;
@@ -338,8 +342,7 @@ describe(const kiln_setting_def *d, char *buf, size_t size)
 
 	switch (d->type) {
 	case KILN_SETTING_BOOL:
-		snprintf(buf, size,
-		    "true or false (or yes/no, on/off, 1/0)");
+		snprintf(buf, size, "true or false (or yes/no, on/off, 1/0)");
 		return;
 	case KILN_SETTING_INT:
 		what = "an integer";
@@ -544,7 +547,8 @@ store(kiln_app *app, entry *e, int lay, const char *text, const char *src,
 		t = kiln_str_c(text);
 	copy = kiln_arena_strndup(s->a, t.ptr, t.len);
 	if (copy == NULL)
-		return kiln__app_error(app, KILN_ENOMEM, "settings: out of memory");
+		return kiln__app_error(app, KILN_ENOMEM,
+		    "settings: out of memory");
 	e->v[lay].text = copy;
 	e->v[lay].num = num;
 	return KILN_OK;
@@ -594,8 +598,8 @@ def_check(kiln_app *app, const kiln_setting_def *defs, size_t i)
 		    "%s: min %" PRId64 " is above max %" PRId64, d->name,
 		    d->min, d->max);
 	if (d->def != NULL && parse_value(d, d->def, &num) != KILN_OK)
-		return fail(app, KILN_EINVAL, NULL, 0,
-		    "%s: bad default '%s'", d->name, d->def);
+		return fail(app, KILN_EINVAL, NULL, 0, "%s: bad default '%s'",
+		    d->name, d->def);
 	for (j = 0; j < i; j++) {
 		if (strcmp(defs[j].name, d->name) == 0)
 			return fail(app, KILN_EEXIST, NULL, 0,
@@ -625,7 +629,8 @@ kiln_settings_register(kiln_app *app, const kiln_setting_def *defs, size_t n)
 		    "settings registered after kiln_app_configure: register "
 		    "them (and use extensions) before configuring");
 	if (n > 0 && defs == NULL)
-		return fail(app, KILN_EINVAL, NULL, 0, "settings table is NULL");
+		return fail(app, KILN_EINVAL, NULL, 0,
+		    "settings table is NULL");
 	for (i = 0; i < n; i++) {
 		if ((rc = def_check(app, defs, i)) != KILN_OK)
 			return rc;
@@ -653,8 +658,7 @@ kiln_settings_register(kiln_app *app, const kiln_setting_def *defs, size_t n)
 }
 
 void
-kiln__settings_unregister(kiln_app *app, const kiln_setting_def *defs,
-    size_t n)
+kiln__settings_unregister(kiln_app *app, const kiln_setting_def *defs, size_t n)
 {
 	kiln__settings *s = app->settings;
 	size_t i, pos, k;
@@ -707,7 +711,8 @@ entry_get(kiln_app *app, const char *name, const char *src, int line,
 	e = kiln_arena_calloc(s->a, 1, sizeof(*e));
 	if (e == NULL || (e->name = kiln_arena_strdup(s->a, name)) == NULL ||
 	    insert(s, pos, e) != KILN_OK)
-		return kiln__app_error(app, KILN_ENOMEM, "settings: out of memory");
+		return kiln__app_error(app, KILN_ENOMEM,
+		    "settings: out of memory");
 	*out = e;
 	return KILN_OK;
 }
@@ -720,6 +725,9 @@ kiln_setting_set(kiln_app *app, const char *name, const char *value)
 
 	if (name == NULL)
 		return fail(app, KILN_ECONFIG, NULL, 0, "setting name is NULL");
+	/* Clearing what was never set creates nothing. */
+	if (value == NULL && lookup(app->settings, name, NULL) == NULL)
+		return KILN_OK;
 	if ((rc = entry_get(app, name, NULL, 0, &e)) != KILN_OK)
 		return rc;
 	return store(app, e, LAYER_FILE, value, NULL, 0);
@@ -800,19 +808,20 @@ looks_secret(const char *name)
 static const char *
 mask_url(const char *text, char *buf, size_t size)
 {
-	const char *p = strstr(text, "://"), *at, *colon;
-	size_t auth;
+	const char *p = strstr(text, "://"), *at = NULL, *colon;
+	size_t auth, i;
 
 	if (p == NULL)
 		return text;
 	p += 3;
+	/* The userinfo ends at the last '@' before the path. */
 	auth = strcspn(p, "/?#");
-	at = memchr(p, '@', auth);
+	for (i = 0; i < auth; i++) {
+		if (p[i] == '@')
+			at = p + i;
+	}
 	if (at == NULL)
 		return text;
-	while ((colon = memchr(at + 1, '@', auth - (size_t)(at + 1 - p))) !=
-	    NULL)
-		at = colon;
 	colon = memchr(p, ':', (size_t)(at - p));
 	if (colon == NULL)
 		return text;
@@ -836,8 +845,10 @@ kiln_settings_each(const kiln_app *app, kiln_setting_visit_fn fn, void *data)
 	for (i = 0; i < s->entries.n; i++) {
 		e = s->entries.items[i];
 		l = effective(e);
-		secret = e->def != NULL ? e->def->type == KILN_SETTING_SECRET
-					: looks_secret(e->name);
+		if (e->def != NULL)
+			secret = e->def->type == KILN_SETTING_SECRET;
+		else
+			secret = looks_secret(e->name);
 		if (l == NULL || l->text[0] == '\0')
 			shown = "";
 		else if (secret)
@@ -884,8 +895,8 @@ ini_read(char *str, int num, void *stream)
 		return NULL;
 	str[n] = '\0';
 	p->line++;
-	p->indented = str[0] == ' ' || str[0] == '\t' || str[0] == '\v' ||
-	    str[0] == '\f';
+	p->indented =
+	    str[0] == ' ' || str[0] == '\t' || str[0] == '\v' || str[0] == '\f';
 	/* The length without the line ending, which libinih also stores. */
 	if (last == '\n')
 		len -= before == '\r' ? 2 : 1;

@@ -24,17 +24,17 @@
 typedef struct receiver {
 	kiln_receiver_fn fn; /* the function */
 	const void *sender;  /* only sends from this sender, or NULL: any */
-	void *data;          /* given back to fn */
-	bool dead;           /* disconnected during a send */
+	void *data;	     /* given back to fn */
+	bool dead;	     /* disconnected during a send */
 } receiver;
 
 struct kiln_signal {
-	kiln_app *app;    /* the owner (its arena holds everything) */
+	kiln_app *app;	  /* the owner (its arena holds everything) */
 	const char *name; /* copied */
-	kiln__ptrs rx;    /* receiver, in connection order */
-	size_t live;      /* receivers not dead */
-	unsigned depth;   /* sends of this signal in progress */
-	bool dirty;       /* some receiver is dead: compact after the send */
+	kiln__ptrs rx;	  /* receiver, in connection order */
+	size_t live;	  /* receivers not dead */
+	unsigned depth;	  /* sends of this signal in progress */
+	bool dirty;	  /* some receiver is dead: compact after the send */
 };
 
 kiln_signal *
@@ -53,7 +53,8 @@ kiln_signal_get(kiln_app *app, const char *name)
 			return sig;
 	}
 	sig = kiln_arena_calloc(app->a, 1, sizeof(*sig));
-	if (sig == NULL || (sig->name = kiln_arena_strdup(app->a, name)) == NULL ||
+	if (sig == NULL ||
+	    (sig->name = kiln_arena_strdup(app->a, name)) == NULL ||
 	    kiln__ptrs_push(&app->signals, app->a, sig) != KILN_OK) {
 		kiln__app_error(app, KILN_ENOMEM, "signal %s: out of memory",
 		    name);

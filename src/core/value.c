@@ -29,6 +29,7 @@ static const char *const val_type_names[KILN_VAL__MAX] = {
 	[KILN_VAL_SAFE] = "safe",
 	[KILN_VAL_LIST] = "list",
 	[KILN_VAL_MAP] = "map",
+	[KILN_VAL_DATETIME] = "datetime",
 };
 
 /* Returns a zeroed value of type t in a, or NULL. */
@@ -178,6 +179,21 @@ kiln_val_map(kiln_arena *a)
 	return val_new(a, KILN_VAL_MAP);
 }
 
+kiln_val *
+kiln_val_datetime(kiln_arena *a, int64_t secs, int32_t usec)
+{
+	kiln_val *v;
+
+	if (usec < 0 || usec > 999999)
+		return NULL;
+	v = val_new(a, KILN_VAL_DATETIME);
+	if (v == NULL)
+		return NULL;
+	v->u.dt.secs = secs;
+	v->u.dt.usec = usec;
+	return v;
+}
+
 kiln_err
 kiln_val_push(kiln_val *list, kiln_val *v)
 {
@@ -309,6 +325,8 @@ kiln_val_truthy(const kiln_val *v)
 		return v->u.i != 0;
 	case KILN_VAL_FLOAT:
 		return v->u.f != 0.0;
+	case KILN_VAL_DATETIME:
+		return true;
 	default:
 		return kiln_val_len(v) != 0;
 	}

@@ -775,7 +775,8 @@ kiln__fcgi_feed(kiln__fcgi *p, const void *buf, size_t len, size_t *used)
 	b = buf;
 	off = 0;
 	ev = KILN__FCGI_MORE;
-	if (p->phase == KILN__FCGI_DISPATCH && p->st != ST_DEAD)
+	/* Once handed over (the padding skipped), nothing is read. */
+	if (p->phase == KILN__FCGI_DISPATCH && p->st == ST_HEADER)
 		ev = fail(p, "fed while a request is being answered");
 	if (p->st == ST_DEAD)
 		ev = KILN__FCGI_ERROR;

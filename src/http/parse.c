@@ -82,8 +82,8 @@ trim_ows(kiln_str s)
 		s.ptr++;
 		s.len--;
 	}
-	while (s.len > 0 &&
-	    (s.ptr[s.len - 1] == ' ' || s.ptr[s.len - 1] == '\t'))
+	while (
+	    s.len > 0 && (s.ptr[s.len - 1] == ' ' || s.ptr[s.len - 1] == '\t'))
 		s.len--;
 	return s;
 }
@@ -182,7 +182,8 @@ kiln__pct_encode(kiln_buf *b, kiln_str in, const char *safe, bool plus_space)
 		if (kiln_buf_append(b, esc, sizeof(esc)) != KILN_OK)
 			return KILN_ENOMEM;
 	}
-	if (run > 0 && kiln_buf_append(b, in.ptr + in.len - run, run) != KILN_OK)
+	if (run > 0 &&
+	    kiln_buf_append(b, in.ptr + in.len - run, run) != KILN_OK)
 		return KILN_ENOMEM;
 	return KILN_OK;
 }
@@ -252,7 +253,8 @@ kiln__parse_urlencoded(kiln_arena *a, kiln_str in, size_t max_fields,
 			fields++;
 			eq = memchr(pair.ptr, '=', pair.len);
 			key.ptr = pair.ptr;
-			key.len = eq != NULL ? (size_t)(eq - pair.ptr) : pair.len;
+			key.len =
+			    eq != NULL ? (size_t)(eq - pair.ptr) : pair.len;
 			val.ptr = eq != NULL ? eq + 1 : pair.ptr + pair.len;
 			val.len = pair.len - key.len - (eq != NULL ? 1 : 0);
 			if ((rc = form_decode(a, key, &key, why)) != KILN_OK ||
@@ -349,11 +351,12 @@ kiln__parse_cookies(kiln_arena *a, kiln_str header, size_t max_cookies,
 /*
  * Reads one parameter value starting at p (before end): a token, or a
  * quoted-string with backslash escapes undone (into a). Sets *next past
- * it. Returns false when a quoted string is not closed.
+ * it. Returns KILN_EPARSE when a quoted string is not closed, or
+ * KILN_ENOMEM.
  */
-static bool
-ct_param_value(kiln_arena *a, const char *p, const char *end,
-    const char **next, kiln_str *val)
+static kiln_err
+ct_param_value(kiln_arena *a, const char *p, const char *end, const char **next,
+    kiln_str *val)
 {
 	char *q;
 	size_t n;
@@ -362,7 +365,7 @@ ct_param_value(kiln_arena *a, const char *p, const char *end,
 		p++;
 		q = kiln_arena_alloc(a, (size_t)(end - p) + 1);
 		if (q == NULL)
-			return false;
+			return KILN_ENOMEM;
 		n = 0;
 		while (p < end && *p != '"') {
 			if (*p == '\\' && end - p > 1)
@@ -370,41 +373,44 @@ ct_param_value(kiln_arena *a, const char *p, const char *end,
 			q[n++] = *p++;
 		}
 		if (p == end)
-			return false;
+			return KILN_EPARSE;
 		q[n] = '\0';
 		val->ptr = q;
 		val->len = n;
 		*next = p + 1;
-		return true;
+		return KILN_OK;
 	}
 	val->ptr = p;
 	while (p < end && is_tchar((unsigned char)*p))
 		p++;
 	val->len = (size_t)(p - val->ptr);
 	*next = p;
-	return true;
+	return KILN_OK;
 }
 
 /*
  * Parses the parameters after the media type (p points just after the
- * subtype) and sets *charset from the first "charset" parameter. The
- * parameters are read leniently, as browsers send them: a parameter
- * without '=', with a bad name or with an unclosed quote ends the scan,
- * and then no later charset counts. Returns KILN_EPARSE when something
- * other than a parameter follows the type, or KILN_ENOMEM.
+ * subtype) and sets *charset (which starts as KILN_STR_NULL) from the
+ * first "charset" parameter. Only a non-parameter right after the type
+ * is an error (KILN_EPARSE). Later the parameters are read leniently, as
+ * browsers send them: a parameter without '=', with a bad name, with an
+ * unclosed quote or followed by junk ends the scan, and no charset after
+ * that point counts. Returns KILN_OK, KILN_EPARSE or KILN_ENOMEM.
  */
 static kiln_err
 ct_params(kiln_arena *a, const char *p, const char *end, kiln_str *charset)
 {
 	kiln_str name, val;
+	kiln_err rc;
+	bool first;
 
-	for (;;) {
+	for (first = true;; first = false) {
 		while (p < end && (*p == ' ' || *p == '\t'))
 			p++;
 		if (p == end)
 			return KILN_OK;
 		if (*p != ';')
-			return KILN_EPARSE;
+			return first ? KILN_EPARSE : KILN_OK;
 		p++;
 		while (p < end && (*p == ' ' || *p == '\t' || *p == ';'))
 			p++;
@@ -414,8 +420,9 @@ ct_params(kiln_arena *a, const char *p, const char *end, kiln_str *charset)
 		name.len = (size_t)(p - name.ptr);
 		if (name.len == 0 || p == end || *p != '=')
 			return KILN_OK;
-		if (!ct_param_value(a, p + 1, end, &p, &val))
-			return KILN_OK;
+		rc = ct_param_value(a, p + 1, end, &p, &val);
+		if (rc != KILN_OK)
+			return rc == KILN_ENOMEM ? rc : KILN_OK;
 		if (charset->ptr == NULL &&
 		    kiln_str_caseeq(name, KILN_STR("charset"))) {
 			*charset = kiln_str_dup(a, val);
@@ -436,12 +443,13 @@ kiln__parse_content_type(kiln_arena *a, kiln_str in, kiln_str *mime,
     kiln_str *charset)
 {
 	const char *p, *end, *start, *slash;
+	kiln_str cs;
 	kiln_err rc;
 	char *m;
 	size_t i, n;
 
 	*mime = KILN_STR("");
-	*charset = KILN_STR_NULL;
+	*charset = KILN_STR("");
 	if (in.len == 0)
 		return KILN_EPARSE;
 	p = in.ptr;
@@ -459,14 +467,15 @@ kiln__parse_content_type(kiln_arena *a, kiln_str in, kiln_str *mime,
 	if (p == slash + 1)
 		return KILN_EPARSE;
 	n = (size_t)(p - start);
-	rc = ct_params(a, p, end, charset);
-	if (charset->ptr == NULL || rc != KILN_OK)
-		*charset = KILN_STR("");
+	cs = KILN_STR_NULL;
+	rc = ct_params(a, p, end, &cs);
 	if (rc != KILN_OK)
 		return rc;
 	m = kiln_arena_alloc(a, n + 1);
 	if (m == NULL)
 		return KILN_ENOMEM;
+	if (cs.ptr != NULL)
+		*charset = cs;
 	for (i = 0; i < n; i++)
 		m[i] = (char)to_lower((unsigned char)start[i]);
 	m[n] = '\0';
@@ -506,8 +515,8 @@ kiln__cgi_header_name(kiln_arena *a, kiln_str cgi, kiln_str *out)
 			word_start = true;
 			continue;
 		}
-		p[i] = (char)(word_start ? to_upper((unsigned char)src.ptr[i])
-					 : to_lower((unsigned char)src.ptr[i]));
+		p[i] = (char)(word_start ? to_upper((unsigned char)src.ptr[i]) :
+					   to_lower((unsigned char)src.ptr[i]));
 		word_start = false;
 	}
 	p[src.len] = '\0';
@@ -552,7 +561,8 @@ kiln__html_escape(kiln_buf *b, kiln_str s)
 			run++;
 			continue;
 		}
-		if (run > 0 && kiln_buf_append(b, s.ptr + i - run, run) != KILN_OK)
+		if (run > 0 &&
+		    kiln_buf_append(b, s.ptr + i - run, run) != KILN_OK)
 			return KILN_ENOMEM;
 		run = 0;
 		if (kiln_buf_append_c(b, rep) != KILN_OK)

@@ -55,6 +55,88 @@ typedef struct kiln__transport_ops {
 extern const kiln__transport_ops kiln__transport_native;
 extern const kiln__transport_ops kiln__transport_libfcgi;
 
+/*
+ * The scoreboard: one shared, anonymous mapping made by the master before
+ * it forks, in which each worker publishes its state and the master its
+ * own counters. Readers tolerate torn values (they are statistics);
+ * nothing in it is a pointer. The status endpoint, served by any worker,
+ * reads the whole board.
+ */
+#define KILN__SLOTS_MAX 1024 /* twice the worker limit: room for a reload */
+#define KILN__URL_MAX   160  /* bytes of the current URL kept per worker */
+#define KILN__SLOW_MAX  16   /* slow requests remembered */
+
+typedef enum kiln__wstate {
+	KILN__W_EMPTY,    /* no process */
+	KILN__W_STARTING, /* forked, not yet accepting */
+	KILN__W_IDLE,     /* waiting for a request */
+	KILN__W_BUSY,     /* handling a request */
+	KILN__W_STOPPING, /* told to stop; finishing its request */
+} kiln__wstate;
+
+typedef struct kiln__slot {
+	volatile pid_t pid;              /* the worker, 0 when empty */
+	volatile int state;              /* kiln__wstate */
+	volatile int generation;         /* reload generation it belongs to */
+	volatile uint64_t requests;      /* requests served */
+	volatile int64_t started_at;     /* fork time, Unix ms */
+	volatile int64_t req_start_ms;   /* monotonic ms, 0 when idle */
+	volatile uint64_t rss_kb;        /* resident set, filled by the master */
+	char url[KILN__URL_MAX];         /* "GET /path?q" while busy */
+} kiln__slot;
+
+typedef struct kiln__slow {
+	int64_t at;               /* Unix ms when it finished or was killed */
+	int64_t ms;               /* duration */
+	pid_t pid;                /* worker */
+	bool killed;              /* ran past the timeout */
+	char url[KILN__URL_MAX];  /* "GET /path" */
+} kiln__slow;
+
+typedef struct kiln__board {
+	int64_t started_at;        /* master start, Unix ms */
+	pid_t master;              /* master pid */
+	volatile int target;       /* workers wanted now */
+	volatile uint64_t accepted; /* requests handled by every worker ever */
+	volatile uint64_t killed_timeout; /* workers killed for a timeout */
+	volatile uint64_t respawns;       /* workers replaced after dying */
+	volatile uint64_t slow_count;     /* slow requests seen */
+	kiln__slow slow[KILN__SLOW_MAX];  /* ring of the latest */
+	char pm[8];                /* "static" or "dynamic" */
+	int listen_fd;             /* for the queue length */
+	kiln__slot slots[KILN__SLOTS_MAX];
+} kiln__board;
+
+/* Records a slow (or, killed, a timed-out) request in board's ring. */
+void kiln__note_slow(kiln__board *b, const kiln__slot *s, int64_t ms,
+    bool killed);
+
+/* Returns the monotonic clock in milliseconds. */
+int64_t kiln__now_ms(void);
+
+/* Returns the wall clock in Unix milliseconds. */
+int64_t kiln__wall_ms(void);
+
+/*
+ * Reads the listen queue of fd: *queued connections waiting for
+ * accept and *max the backlog. Unix sockets through NETLINK_SOCK_DIAG,
+ * TCP through TCP_INFO. Returns KILN_OK or KILN_EUNSUPPORTED.
+ */
+kiln_err kiln__listen_queue(int fd, uint32_t *queued, uint32_t *max);
+
+/*
+ * Registers the status view at status.path on app (before fork); it
+ * reads board. Returns KILN_OK or an error with kiln_app_errmsg.
+ */
+kiln_err kiln__status_register(kiln_app *app, kiln__board *board);
+
+/*
+ * Installs the crash handler in a worker: a fatal signal writes the
+ * signal, the request in flight and a backtrace with file:line to stderr,
+ * then the worker dies and the master replaces it.
+ */
+void kiln__crash_init(const char *exe);
+
 /* True once the worker has been asked to stop (signal-safe flag). */
 bool kiln__worker_stopping(void);
 
@@ -67,16 +149,63 @@ bool kiln__worker_stopping(void);
 int kiln__listen(const char *spec, int mode, int backlog, char *err,
     size_t errlen);
 
-/*
- * Runs the prefork master: forks workers that each run the worker loop
- * over the transport, respawns those that die, stops on TERM/INT.
- * Returns the exit status.
- */
-int kiln__serve(kiln_app *app, int listen_fd, int workers,
-    const kiln__transport_ops *tp, const kiln__transport_cfg *cfg);
+/* What the master needs beyond the transport's settings. */
+typedef struct kiln__pool_cfg {
+	int workers;             /* static size, or dynamic start size */
+	bool dynamic;            /* pm = dynamic */
+	int min_workers, max_workers; /* dynamic bounds */
+	int min_spare, max_spare;     /* dynamic idle bounds */
+	int64_t timeout_ms;      /* request timeout (0: none) */
+	int64_t graceful_ms;     /* graceful stop bound */
+	int64_t max_rss_kb;      /* recycle above (0: none) */
+	uint64_t max_requests;   /* recycle after (0: never) */
+	uint64_t max_requests_jitter; /* plus up to this many */
+	int64_t slow_ms;         /* a request this long is logged as slow */
+	const char *settings_path; /* re-read on HUP (may be NULL) */
+	const char *pidfile;     /* or NULL */
+	const char *log_file;    /* or NULL: stderr */
+	const char *exe;         /* this binary, for USR2 */
+	char **argv;             /* the command line, for USR2 */
+	pid_t old_master;        /* after USR2: the master to retire, or 0 */
+} kiln__pool_cfg;
 
-/* The worker loop: runs until asked to stop. Returns the exit status. */
+/* Fills the settings-derived fields of pc (not workers, exe, argv, ...). */
+void kiln__pool_cfg_load(kiln_app *app, kiln__pool_cfg *pc);
+
+/* Fills cfg from the app's settings, for the listening socket fd. */
+void kiln__transport_cfg_load(kiln_app *app, int fd, kiln__transport_cfg *cfg);
+
+/*
+ * Runs the prefork master until it is stopped: forks workers that each
+ * run the worker loop over the transport, respawns those that die, and
+ * obeys the signals in docs/deployment.md. board is the shared
+ * scoreboard (already mapped). Returns the exit status; *upgraded is set
+ * when a new master took over (then the socket and pidfile are its).
+ */
+int kiln__serve(kiln_app *app, kiln__board *board, const kiln__pool_cfg *pc,
+    const kiln__transport_ops *tp, const kiln__transport_cfg *cfg,
+    bool *upgraded);
+
+/*
+ * The worker loop: runs until asked to stop or recycled. slot is its
+ * scoreboard entry. Returns the exit status.
+ */
 int kiln__worker_run(kiln_app *app, const kiln__transport_ops *tp,
-    const kiln__transport_cfg *cfg);
+    const kiln__transport_cfg *cfg, kiln__slot *slot, kiln__board *board,
+    uint64_t max_requests);
+
+/* The serve and status commands (src/cli/serve.c). */
+int kiln__cmd_serve(kiln_app *app, int argc, char **argv);
+int kiln__cmd_status(kiln_app *app, int argc, char **argv);
+
+/*
+ * Returns the value of option name at argv[*i] ("--x V" or "--x=V",
+ * advancing *i past V), or NULL when argv[*i] is not that option.
+ */
+const char *kiln__opt_value(int argc, char **argv, int *i, const char *name);
+
+/* Sets the owner and group of the unix socket at path (NULL: leave). */
+int kiln__chown_socket(const char *path, const char *owner, const char *group,
+    char *err, size_t errlen);
 
 #endif /* KILN_SERVER_INT_H */

@@ -4,13 +4,16 @@
  * The worker: after fork it opens what extensions need, then loops —
  * wait for a request through the transport, dispatch it, write the
  * response, reset the request arena. One request at a time, one thread.
+ * It publishes its state in its scoreboard slot (idle, busy with which
+ * URL since when, requests served), which is how the master enforces the
+ * request timeout and how the status page sees the pool.
  *
  * Stopping: TERM, INT and QUIT set a flag. So that a worker blocked in
  * accept() (libfcgi gives no other way out) notices, the handler also
  * dup2()s a socket that is not listening over the worker's copy of the
  * listening fd, which makes accept fail at once; the master keeps its own
  * copy, so connections queued on the socket are not reset (php-fpm's
- * approach, PLATFORM.md).
+ * approach, PLATFORM.md). A request in flight is finished first.
  */
 #include "config.h"
 
@@ -64,6 +67,9 @@ worker_signals(void)
 	sigaction(SIGPIPE, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
+	sigaction(SIGTTIN, &sa, NULL);
+	sigaction(SIGTTOU, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGCHLD, &sa, NULL);
 	sa.sa_handler = on_stop;
@@ -75,9 +81,30 @@ worker_signals(void)
 	sigprocmask(SIG_SETMASK, &all, NULL);
 }
 
+/* Publishes "METHOD URI" as the slot's current request. */
+static void
+slot_busy(kiln__slot *slot, const kiln_kvs *params)
+{
+	const kiln_str *m, *u;
+	int n;
+
+	m = kiln_kvs_get(params, KILN_STR("REQUEST_METHOD"));
+	u = kiln_kvs_get(params, KILN_STR("REQUEST_URI"));
+	n = snprintf(slot->url, sizeof(slot->url), "%.*s %.*s",
+	    m != NULL ? (int)(m->len > 16 ? 16 : m->len) : 1,
+	    m != NULL ? m->ptr : "-",
+	    u != NULL ? (int)(u->len > KILN__URL_MAX ? KILN__URL_MAX : u->len)
+		      : 1,
+	    u != NULL ? u->ptr : "-");
+	(void)n;
+	slot->req_start_ms = kiln__now_ms();
+	slot->state = KILN__W_BUSY;
+}
+
 int
 kiln__worker_run(kiln_app *app, const kiln__transport_ops *tp,
-    const kiln__transport_cfg *cfg)
+    const kiln__transport_cfg *cfg, kiln__slot *slot, kiln__board *board,
+    uint64_t max_requests)
 {
 	kiln_arena *a = NULL;
 	kiln_resp *resp;
@@ -85,12 +112,15 @@ kiln__worker_run(kiln_app *app, const kiln__transport_ops *tp,
 	kiln_str body;
 	kiln_buf head;
 	kiln__next_rc nrc;
+	int64_t ms, slow_ms;
 	void *st = NULL;
 	int status = 1;
 
 	worker.listen_fd = cfg->listen_fd;
 	worker.dummy_fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	worker_signals();
+	kiln__crash_init(NULL);
+	slow_ms = kiln_setting_int(app, "status.slow_threshold");
 	if (kiln__exts_init_worker(app) != KILN_OK) {
 		fprintf(stderr, "kiln: worker %d: %s\n", (int)getpid(),
 		    kiln_app_errmsg(app));
@@ -104,6 +134,11 @@ kiln__worker_run(kiln_app *app, const kiln__transport_ops *tp,
 		goto err;
 	}
 	while (!kiln__worker_stopping()) {
+		if (max_requests > 0 && slot->requests >= max_requests)
+			break; /* recycled; the master forks a fresh one */
+		slot->req_start_ms = 0;
+		if (slot->state != KILN__W_STOPPING)
+			slot->state = KILN__W_IDLE;
 		kiln_kvs_init(&params, a);
 		body = KILN_STR_NULL;
 		nrc = tp->next(st, a, &params, &body);
@@ -113,16 +148,23 @@ kiln__worker_run(kiln_app *app, const kiln__transport_ops *tp,
 			kiln_arena_reset(a);
 			continue;
 		}
+		slot_busy(slot, &params);
 		resp = kiln__handle(app, a, &params, body,
 		    nrc == KILN__NEXT_TOOBIG ? KILN_ELIMIT : KILN_OK);
 		kiln_buf_init(&head, a, 512);
 		if (kiln__resp_head(resp, &head) == KILN_OK)
 			(void)tp->respond(st, kiln_buf_str(&head),
 			    kiln__resp_wire_body(resp));
+		ms = kiln__now_ms() - slot->req_start_ms;
+		if (slow_ms > 0 && ms >= slow_ms)
+			kiln__note_slow(board, slot, ms, false);
+		slot->requests++;
+		__atomic_fetch_add(&board->accepted, 1, __ATOMIC_RELAXED);
 		kiln_arena_reset(a);
 	}
 	status = 0;
 err:
+	slot->state = KILN__W_STOPPING;
 	if (st != NULL)
 		tp->fini(st);
 	kiln__exts_fini_worker(app);

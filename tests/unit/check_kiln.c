@@ -9,9 +9,7 @@
 
 #include <check.h>
 
-#define KILN_SUITE(name) Suite *name##_suite(void);
-#include "suites.def"
-#undef KILN_SUITE
+#include "suites.h"
 
 int
 main(void)

@@ -12,6 +12,8 @@
 
 #include <kiln/kiln.h>
 
+#include "suites.h"
+
 /* The order hooks ran in, as letters. */
 static char trace[64];
 
@@ -28,19 +30,20 @@ view_ok(kiln_req *req)
 	return kiln_resp_text(req, 200, "text/plain", KILN_STR("ok"));
 }
 
-static void
+static int
 deep_abort(kiln_req *req, int depth)
 {
+	if (depth < 0)
+		return 0;
 	if (depth == 0)
 		kiln_abort_msg(req, 403, "no entry at depth %d", depth);
-	deep_abort(req, depth - 1);
+	return deep_abort(req, depth - 1) + 1;
 }
 
 static kiln_resp *
 view_deep(kiln_req *req)
 {
-	deep_abort(req, 20);
-	return NULL;
+	return kiln_resp_printf(req, 200, "%d", deep_abort(req, 20));
 }
 
 static kiln_resp *
@@ -57,7 +60,8 @@ view_g(kiln_req *req)
 
 	if (kiln_g_get(req, "leftover") != NULL)
 		return kiln_resp_text(req, 500, NULL, KILN_STR("g leaked"));
-	if (kiln_g_set(req, "leftover", "x") != KILN_OK)
+	if (kiln_g_set(req, "leftover", kiln_arena_strdup(kiln_req_arena(req),
+		"x")) != KILN_OK)
 		kiln_abort(req, 500);
 	return kiln_resp_printf(req, 200, "user=%s", seen != NULL ? seen : "-");
 }
@@ -73,7 +77,8 @@ static kiln_resp *
 before_a(kiln_req *req)
 {
 	mark("a");
-	if (kiln_g_set(req, "user", "ann") != KILN_OK)
+	if (kiln_g_set(req, "user", kiln_arena_strdup(kiln_req_arena(req),
+		"ann")) != KILN_OK)
 		kiln_abort(req, 500);
 	return NULL;
 }

@@ -10,6 +10,8 @@
 
 #include <kiln/kiln.h>
 
+#include "suites.h"
+
 static int order[8];
 static int norder;
 

@@ -13,6 +13,8 @@
 
 #include <kiln/kiln.h>
 
+#include "suites.h"
+
 static kiln_resp *
 echo_args(kiln_req *req)
 {

@@ -102,8 +102,8 @@ START_TEST(test_parse_pct_encode)
 	kiln_buf b;
 
 	kiln_buf_init(&b, a, 0);
-	ck_assert_int_eq(kiln__pct_encode(&b, KILN_STR("a b/\xc3\xa9~-._"), NULL,
-			     false),
+	ck_assert_int_eq(kiln__pct_encode(&b, KILN_STR("a b/\xc3\xa9~-._"),
+			     NULL, false),
 	    KILN_OK);
 	ck_assert_str_eq(b.ptr, "a%20b%2F%C3%A9~-._");
 	kiln_buf_init(&b, a, 0);
@@ -341,6 +341,11 @@ START_TEST(test_parse_content_type)
 	    KILN_OK);
 	ck_assert_kstr(mime, "text/plain");
 	ck_assert_kstr(cs, "");
+	ck_assert_int_eq(kiln__parse_content_type(a,
+			     KILN_STR("text/plain; charset=ascii junk; x=1"),
+			     &mime, &cs),
+	    KILN_OK);
+	ck_assert_kstr(cs, "ascii");
 	/* The slice stops before ";charset=x". */
 	ck_assert_int_eq(kiln__parse_content_type(a,
 			     (kiln_str){ "text/css;charset=x", 8 }, &mime, &cs),
@@ -400,8 +405,8 @@ START_TEST(test_parse_cgi_header_name)
 	ck_assert_int_eq(kiln__cgi_header_name(a, KILN_STR("http_host"), &out),
 	    KILN_ENOTFOUND);
 	/* A slice: "HTTP_ACCEPT" cut to "HTTP_ACC". */
-	ck_assert_int_eq(kiln__cgi_header_name(a, (kiln_str){ "HTTP_ACCEPT", 8 },
-			     &out),
+	ck_assert_int_eq(kiln__cgi_header_name(a,
+			     (kiln_str){ "HTTP_ACCEPT", 8 }, &out),
 	    KILN_OK);
 	ck_assert_kstr(out, "Acc");
 }

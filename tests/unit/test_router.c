@@ -24,10 +24,10 @@ Suite *router_suite(void);
 
 /* One router and its arenas. */
 typedef struct fx {
-	kiln_arena *a;  /* app arena: the router */
-	kiln_arena *ra; /* request arena: matches and URLs */
-	kiln__router *r; /* the router under test */
-	kiln__bpreg reg; /* a blueprint registration, for accessors */
+	kiln_arena *a;		   /* app arena: the router */
+	kiln_arena *ra;		   /* request arena: matches and URLs */
+	kiln__router *r;	   /* the router under test */
+	kiln__bpreg reg;	   /* a blueprint registration, for accessors */
 	char err[KILN_ERRMSG_MAX]; /* last error */
 } fx;
 
@@ -226,8 +226,7 @@ START_TEST(test_router_int_converter)
 	ck_assert_ptr_null(found(&f, "/post/9223372036854775808/"));
 	ck_assert_ptr_null(found(&f, "/post/99999999999999999999999/"));
 	/* Leading zeros do not count towards the size. */
-	ck_assert_int_eq(match(&f, "GET", "/post/00000000000000000000042/",
-			     &m),
+	ck_assert_int_eq(match(&f, "GET", "/post/00000000000000000000042/", &m),
 	    KILN__MATCH_FOUND);
 	ck_assert_str_eq(arg(&m, "id"), "00000000000000000000042");
 	fx_fini(&f);
@@ -294,8 +293,10 @@ START_TEST(test_router_uuid_converter)
 	ck_assert_ptr_null(found(&f, "/o/123e4567-e89b-12d3-a456-42661417400"));
 	ck_assert_ptr_null(
 	    found(&f, "/o/123e4567-e89b-12d3-a456-4266141740000"));
-	ck_assert_ptr_null(found(&f, "/o/g23e4567-e89b-12d3-a456-426614174000"));
-	ck_assert_ptr_null(found(&f, "/o/123e4567e-89b-12d3-a456-426614174000"));
+	ck_assert_ptr_null(
+	    found(&f, "/o/g23e4567-e89b-12d3-a456-426614174000"));
+	ck_assert_ptr_null(
+	    found(&f, "/o/123e4567e-89b-12d3-a456-426614174000"));
 	ck_assert_ptr_null(found(&f, "/o/"));
 	fx_fini(&f);
 }
@@ -437,7 +438,8 @@ START_TEST(test_router_method_not_allowed)
 	ck_assert_str_eq(kiln__route_endpoint(m.route), "item_del");
 	ck_assert_int_eq(match(&f, "PATCH", "/item/x", &m), KILN__MATCH_METHOD);
 	ck_assert_str_eq(m.allow.ptr, "DELETE, OPTIONS");
-	/* An unknown method, or a lower-case one, is a 405 where a path matches. */
+	/* An unknown method, or a lower-case one, is a 405 where a path
+	 * matches. */
 	ck_assert_int_eq(match(&f, "BREW", "/login", &m), KILN__MATCH_METHOD);
 	ck_assert_int_eq(match(&f, "get", "/login", &m), KILN__MATCH_METHOD);
 	ck_assert_int_eq(match(&f, "BREW", "/nowhere", &m),
@@ -594,8 +596,8 @@ START_TEST(test_router_regex_reverse)
 			     "archive"),
 	    KILN_OK);
 	ck_assert_int_eq(add_full(&f, "GET", "/blog",
-			     "/\\.well-known/(?<name>[a-z ]+(?:/[a-z]+)?)", true,
-			     "wk"),
+			     "/\\.well-known/(?<name>[a-z ]+(?:/[a-z]+)?)",
+			     true, "wk"),
 	    KILN_OK);
 	url = build(&f, &rc, "archive", "month", "05", "year", "2024", NULL);
 	ck_assert_str_eq(url, "/archive/2024/05/");
@@ -604,8 +606,8 @@ START_TEST(test_router_regex_reverse)
 	ck_assert_str_eq(url, "/archive/2024/05/?q=a+b");
 	url = build(&f, &rc, "wk", "name", "x y/z", NULL);
 	ck_assert_str_eq(url, "/blog/.well-known/x%20y/z");
-	ck_assert_ptr_null(build(&f, &rc, "archive", "year", "24", "month",
-	    "05", NULL));
+	ck_assert_ptr_null(
+	    build(&f, &rc, "archive", "year", "24", "month", "05", NULL));
 	ck_assert_int_eq(rc, KILN_EINVAL);
 	ck_assert_ptr_nonnull(strstr(f.err, "does not match"));
 	/* A value that would capture differently is refused too. */
@@ -716,7 +718,8 @@ START_TEST(test_router_url_for_errors)
 	    "/blog/3/");
 	ck_assert_ptr_null(build(&f, &rc, "blog.detail", "x", "1", NULL));
 	ck_assert_int_eq(rc, KILN_EINVAL);
-	ck_assert_str_eq(f.err, "url_for('blog.detail'): missing argument 'id'");
+	ck_assert_str_eq(f.err,
+	    "url_for('blog.detail'): missing argument 'id'");
 	ck_assert_ptr_null(build(&f, &rc, "x", NULL));
 	ck_assert_int_eq(rc, KILN_ENOTFOUND);
 	ck_assert_str_eq(f.err, "no route named 'x'");
@@ -724,8 +727,8 @@ START_TEST(test_router_url_for_errors)
 	ck_assert_int_eq(rc, KILN_EINVAL);
 	ck_assert_ptr_nonnull(strstr(f.err, "'abc' is not a valid int"));
 	ck_assert_ptr_null(build(&f, &rc, "blog.detail", "id", "-3", NULL));
-	ck_assert_ptr_null(build(&f, &rc, "blog.detail", "id",
-	    "9223372036854775808", NULL));
+	ck_assert_ptr_null(
+	    build(&f, &rc, "blog.detail", "id", "9223372036854775808", NULL));
 	ck_assert_int_eq(rc, KILN_EINVAL);
 	ck_assert_ptr_null(build(&f, &rc, "obj", "u", "not-a-uuid", NULL));
 	ck_assert_int_eq(rc, KILN_EINVAL);
@@ -809,8 +812,7 @@ END_TEST
 
 /* Collects what kiln__router_each visits, one line per route. */
 static void
-visit(const char *methods, const char *rule, const char *endpoint,
-    void *data)
+visit(const char *methods, const char *rule, const char *endpoint, void *data)
 {
 	char *out = data;
 	size_t len = strlen(out);
@@ -836,10 +838,11 @@ START_TEST(test_router_each_and_accessors)
 			     "blog.index"),
 	    KILN_OK);
 	kiln__router_each(f.r, visit, out);
-	ck_assert_str_eq(out, "GET, POST /z/<int:id> z\n"
-			      "GET /a -\n"
-			      "GET ^/blog/(?<s>[a-z]+) blog.s\n"
-			      "DELETE /blog/ blog.index\n");
+	ck_assert_str_eq(out,
+	    "GET, POST /z/<int:id> z\n"
+	    "GET /a -\n"
+	    "GET ^/blog/(?<s>[a-z]+) blog.s\n"
+	    "DELETE /blog/ blog.index\n");
 	memset(&spec, 0, sizeof(spec));
 	spec.rule = "/v";
 	spec.view = view_b;

@@ -19,6 +19,7 @@
 #include <kiln/kiln.h>
 
 #include "kiln_int.h"
+#include "suites.h"
 
 static const kiln_setting_def demo_defs[] = {
 	{ "demo.name", KILN_SETTING_STR, "kiln", 0, 0, "a name" },
@@ -219,8 +220,7 @@ START_TEST(test_settings_bool_spellings)
 	ck_assert_str_eq(kiln_app_errmsg(app),
 	    "demo.flag: expected true or false (or yes/no, on/off, 1/0), got "
 	    "'maybe'");
-	ck_assert_int_eq(kiln_setting_set(app, "demo.flag", "2"),
-	    KILN_ECONFIG);
+	ck_assert_int_eq(kiln_setting_set(app, "demo.flag", "2"), KILN_ECONFIG);
 	ck_assert(!kiln_setting_bool(app, "demo.flag"));
 	kiln_app_free(app);
 }
@@ -275,7 +275,8 @@ START_TEST(test_settings_unknown_key)
 {
 	config_fails("[demo]\nwokers = 3\n",
 	    "2: demo.wokers: unknown setting (did you mean demo.workers?)");
-	config_fails("[demo]\n\nzzzzzz = 3\n", "3: demo.zzzzzz: unknown setting");
+	config_fails("[demo]\n\nzzzzzz = 3\n",
+	    "3: demo.zzzzzz: unknown setting");
 	config_fails("[DEMO]\nworkers = 3\n",
 	    "2: DEMO.workers: unknown section [DEMO] (section names are case "
 	    "sensitive)");
@@ -343,8 +344,7 @@ START_TEST(test_settings_app_sections)
 			     "colon: yes\n",
 			     path),
 	    KILN_OK);
-	ck_assert_str_eq(kiln_setting_str(app, "mysite.title"),
-	    "Hello, world");
+	ck_assert_str_eq(kiln_setting_str(app, "mysite.title"), "Hello, world");
 	ck_assert_str_eq(kiln_setting_str(app, "mysite.items_per_page"), "20");
 	/* Unregistered settings are text: the typed getters give 0. */
 	ck_assert_int_eq(kiln_setting_int(app, "mysite.items_per_page"), 0);
@@ -352,6 +352,22 @@ START_TEST(test_settings_app_sections)
 	ck_assert_str_eq(kiln_setting_str(app, "mysite.comment"), "a");
 	ck_assert_str_eq(kiln_setting_str(app, "mysite.semi"), "a;b");
 	ck_assert_str_eq(kiln_setting_str(app, "mysite.colon"), "yes");
+	kiln_app_free(app);
+}
+END_TEST
+
+START_TEST(test_settings_bom_and_crlf)
+{
+	kiln_app *app = new_app();
+	char path[64];
+
+	ck_assert_int_eq(configure_text(app,
+			     "\xEF\xBB\xBF[demo]\r\nworkers = 9\r\n"
+			     "name = crlf\r\n",
+			     path),
+	    KILN_OK);
+	ck_assert_int_eq(kiln_setting_int(app, "demo.workers"), 9);
+	ck_assert_str_eq(kiln_setting_str(app, "demo.name"), "crlf");
 	kiln_app_free(app);
 }
 END_TEST
@@ -510,7 +526,7 @@ END_TEST
 typedef struct seen {
 	char names[SEEN_MAX][80]; /* names in visit order */
 	char shown[SEEN_MAX][80]; /* what was shown */
-	size_t n;            /* visits */
+	size_t n;		  /* visits */
 } seen;
 
 static void
@@ -646,8 +662,7 @@ START_TEST(test_settings_register_errors)
 	ck_assert_int_eq(kiln_settings_register(app, bad_default, 1),
 	    KILN_EINVAL);
 	ck_assert_str_eq(kiln_app_errmsg(app), "x.n: bad default 'ten'");
-	ck_assert_int_eq(kiln_settings_register(app, bad_name, 1),
-	    KILN_EINVAL);
+	ck_assert_int_eq(kiln_settings_register(app, bad_name, 1), KILN_EINVAL);
 	ck_assert_int_eq(kiln_settings_register(app, bad_range, 1),
 	    KILN_EINVAL);
 	ck_assert_int_eq(kiln_app_configure(app, NULL), KILN_OK);
@@ -668,8 +683,7 @@ START_TEST(test_settings_set_checks)
 	    KILN_ECONFIG);
 	ck_assert_str_eq(kiln_app_errmsg(app),
 	    "demo.workers: expected an integer from 1 to 512, got '600'");
-	ck_assert_int_eq(kiln_setting_set(app, "demo.nope", "1"),
-	    KILN_ECONFIG);
+	ck_assert_int_eq(kiln_setting_set(app, "demo.nope", "1"), KILN_ECONFIG);
 	ck_assert_int_eq(kiln_setting_set(app, "nodot", "1"), KILN_ECONFIG);
 	ck_assert_str_eq(kiln_app_errmsg(app),
 	    "nodot: not of the form section.key");
@@ -737,6 +751,7 @@ settings_suite(void)
 	tcase_add_test(tc, test_settings_set_twice_and_continuation);
 	tcase_add_test(tc, test_settings_indented_first_key);
 	tcase_add_test(tc, test_settings_app_sections);
+	tcase_add_test(tc, test_settings_bom_and_crlf);
 	tcase_add_test(tc, test_settings_long_line);
 	tcase_add_test(tc, test_settings_long_section_and_nul);
 	tcase_add_test(tc, test_settings_missing_file);

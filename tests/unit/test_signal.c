@@ -16,13 +16,14 @@
 #include <kiln/kiln.h>
 
 #include "kiln_int.h"
+#include "suites.h"
 
 /* What receivers saw: calls in order, as short tags. */
 typedef struct trace {
-	char log[128];        /* tags appended by receivers */
-	const void *sender;   /* last sender seen */
-	void *args;           /* last args seen */
-	kiln_signal *victim;  /* for the receivers that disconnect */
+	char log[128];	     /* tags appended by receivers */
+	const void *sender;  /* last sender seen */
+	void *args;	     /* last args seen */
+	kiln_signal *victim; /* for the receivers that disconnect */
 } trace;
 
 static void
@@ -80,8 +81,7 @@ rx_quitter(const kiln_signal *sig, const void *sender, void *args, void *data)
 
 /* Connects rx_b during the send. */
 static void
-rx_connector(const kiln_signal *sig, const void *sender, void *args,
-    void *data)
+rx_connector(const kiln_signal *sig, const void *sender, void *args, void *data)
 {
 	trace *t = data;
 
@@ -103,7 +103,7 @@ rx_nester(const kiln_signal *sig, const void *sender, void *args, void *data)
 	(void)args;
 	tag(t, "[");
 	if (sender == NULL)
-		ck_assert_uint_eq(kiln_signal_send(t->victim, t, NULL), 1);
+		ck_assert_uint_eq(kiln_signal_send(t->victim, t, NULL), 2);
 	tag(t, "]");
 }
 
@@ -164,8 +164,7 @@ START_TEST(test_signal_connect_dedups)
 	ck_assert_uint_eq(kiln_signal_send(sig, app, NULL), 3);
 	ck_assert_str_eq(t.log, "aaa");
 	ck_assert_str_eq(u.log, "a");
-	ck_assert_int_eq(kiln_signal_connect(sig, NULL, NULL, &t),
-	    KILN_EINVAL);
+	ck_assert_int_eq(kiln_signal_connect(sig, NULL, NULL, &t), KILN_EINVAL);
 	kiln_app_free(app);
 }
 END_TEST
@@ -303,12 +302,16 @@ static const kiln_command greet_commands[] = {
 static kiln_err
 greet_init(kiln_app *app, const kiln_ext *ext)
 {
-	static extlog unused;
+	extlog *l;
 
 	/* The extension is findable (and its data settable) in init_app. */
 	ck_assert(kiln_app_has_ext(app, "greet"));
 	ck_assert_ptr_null(kiln_ext_data(app, ext));
-	return kiln_ext_set_data(app, ext, &unused);
+	l = kiln_arena_calloc(kiln_app_arena(app), 1, sizeof(*l));
+	if (l == NULL)
+		return KILN_ENOMEM;
+	l->inits++;
+	return kiln_ext_set_data(app, ext, l);
 }
 
 static const kiln_ext greet = {
@@ -338,6 +341,7 @@ START_TEST(test_signal_ext_use_registers_everything)
 	ck_assert_int_eq(kiln_use(app, &greet), KILN_OK);
 	ck_assert(kiln_app_has_ext(app, "greet"));
 	ck_assert_ptr_nonnull(kiln_ext_data(app, &greet));
+	ck_assert_int_eq(((extlog *)kiln_ext_data(app, &greet))->inits, 1);
 	ck_assert_str_eq(kiln_setting_str(app, "greet.word"), "hello");
 	ck_assert_int_eq(kiln_setting_int(app, "greet.times"), 1);
 	ck_assert_uint_eq(app->commands.n, ncmd + 2);
@@ -435,7 +439,8 @@ START_TEST(test_signal_ext_commands_checked)
 	ck_assert_int_eq(kiln_add_commands(app, greet_commands, 2), KILN_OK);
 	n = app->commands.n;
 	ck_assert_int_eq(kiln_add_commands(app, dup, 1), KILN_EEXIST);
-	ck_assert_str_eq(kiln_app_errmsg(app), "command hello is defined twice");
+	ck_assert_str_eq(kiln_app_errmsg(app),
+	    "command hello is defined twice");
 	ck_assert_int_eq(kiln_add_commands(app, norun, 1), KILN_EINVAL);
 	ck_assert_uint_eq(app->commands.n, n);
 	/* greet's own commands now clash, so using it fails cleanly. */
@@ -463,19 +468,11 @@ START_TEST(test_signal_ext_settings_after_configure)
 }
 END_TEST
 
-/* Worker hooks log "<name>+" and "<name>-" into the app's extlog. */
-static extlog *
-log_of(kiln_app *app)
-{
-	extern const kiln_ext ext_one;
-
-	return kiln_ext_data(app, &ext_one);
-}
-
+/* Worker hooks log "<name>+" and "<name>-" into their extlog. */
 static kiln_err
 w_init(kiln_app *app, const kiln_ext *ext)
 {
-	extlog *l = log_of(app);
+	extlog *l = kiln_ext_data(app, ext);
 	size_t n = strlen(l->log);
 
 	snprintf(l->log + n, sizeof(l->log) - n, "%s+", ext->name);
@@ -487,13 +484,13 @@ w_init(kiln_app *app, const kiln_ext *ext)
 static void
 w_fini(kiln_app *app, const kiln_ext *ext)
 {
-	extlog *l = log_of(app);
+	extlog *l = kiln_ext_data(app, ext);
 	size_t n = strlen(l->log);
 
 	snprintf(l->log + n, sizeof(l->log) - n, "%s-", ext->name);
 }
 
-const kiln_ext ext_one = {
+static const kiln_ext ext_one = {
 	.name = "1",
 	.abi = KILN_EXT_ABI,
 	.init_worker = w_init,
@@ -529,6 +526,8 @@ START_TEST(test_signal_ext_worker_hook_order)
 	ck_assert_int_eq(kiln_use(app, &ext_two), KILN_OK);
 	ck_assert_int_eq(kiln_use(app, &ext_three), KILN_OK);
 	ck_assert_int_eq(kiln_ext_set_data(app, &ext_one, &l), KILN_OK);
+	ck_assert_int_eq(kiln_ext_set_data(app, &ext_two, &l), KILN_OK);
+	ck_assert_int_eq(kiln_ext_set_data(app, &ext_three, &l), KILN_OK);
 	ck_assert_int_eq(kiln__exts_init_worker(app), KILN_OK);
 	ck_assert_str_eq(l.log, "1+2+3+");
 	kiln__exts_fini_worker(app);
@@ -547,6 +546,9 @@ START_TEST(test_signal_ext_worker_init_failure)
 	ck_assert_int_eq(kiln_use(app, &ext_bad), KILN_OK);
 	ck_assert_int_eq(kiln_use(app, &ext_three), KILN_OK);
 	ck_assert_int_eq(kiln_ext_set_data(app, &ext_one, &l), KILN_OK);
+	ck_assert_int_eq(kiln_ext_set_data(app, &ext_two, &l), KILN_OK);
+	ck_assert_int_eq(kiln_ext_set_data(app, &ext_bad, &l), KILN_OK);
+	ck_assert_int_eq(kiln_ext_set_data(app, &ext_three, &l), KILN_OK);
 	/* bad fails: the ones before it are finished, 3 never starts. */
 	ck_assert_int_eq(kiln__exts_init_worker(app), KILN_EDB);
 	ck_assert_str_eq(l.log, "1+2+bad+1-");

@@ -119,36 +119,36 @@ START_TEST(test_str_utf8_valid)
 {
 	ck_assert(kiln_utf8_valid(KILN_STR_NULL));
 	ck_assert(kiln_utf8_valid(KILN_STR("plain ascii")));
-	ck_assert(kiln_utf8_valid(KILN_STR("caf\xc3\xa9")));          /* é */
-	ck_assert(kiln_utf8_valid(KILN_STR("\xe2\x82\xac")));         /* € */
-	ck_assert(kiln_utf8_valid(KILN_STR("\xf0\x9f\x98\x80")));     /* 😀 */
-	ck_assert(kiln_utf8_valid(KILN_STR("\xf4\x8f\xbf\xbf")));     /* U+10FFFF */
-	ck_assert(kiln_utf8_valid(KILN_STR("\xed\x9f\xbf")));         /* U+D7FF */
-	ck_assert(kiln_utf8_valid(KILN_STR("\xee\x80\x80")));         /* U+E000 */
-	ck_assert(kiln_utf8_valid(KILN_STR("a\0b")));                 /* NUL */
+	ck_assert(kiln_utf8_valid(KILN_STR("caf\xc3\xa9")));	  /* é */
+	ck_assert(kiln_utf8_valid(KILN_STR("\xe2\x82\xac")));	  /* € */
+	ck_assert(kiln_utf8_valid(KILN_STR("\xf0\x9f\x98\x80"))); /* 😀 */
+	ck_assert(kiln_utf8_valid(KILN_STR("\xf4\x8f\xbf\xbf"))); /* U+10FFFF */
+	ck_assert(kiln_utf8_valid(KILN_STR("\xed\x9f\xbf")));	  /* U+D7FF */
+	ck_assert(kiln_utf8_valid(KILN_STR("\xee\x80\x80")));	  /* U+E000 */
+	ck_assert(kiln_utf8_valid(KILN_STR("a\0b")));		  /* NUL */
 }
 END_TEST
 
 START_TEST(test_str_utf8_invalid)
 {
 	static const char *const bad[] = {
-		"\xc0\x80",         /* overlong NUL */
-		"\xc1\xbf",         /* overlong */
-		"\xe0\x80\xaf",     /* overlong '/' */
-		"\xe0\x9f\xbf",     /* overlong */
+		"\xc0\x80",	    /* overlong NUL */
+		"\xc1\xbf",	    /* overlong */
+		"\xe0\x80\xaf",	    /* overlong '/' */
+		"\xe0\x9f\xbf",	    /* overlong */
 		"\xf0\x8f\xbf\xbf", /* overlong */
-		"\xed\xa0\x80",     /* surrogate U+D800 */
-		"\xed\xbf\xbf",     /* surrogate U+DFFF */
+		"\xed\xa0\x80",	    /* surrogate U+D800 */
+		"\xed\xbf\xbf",	    /* surrogate U+DFFF */
 		"\xf4\x90\x80\x80", /* U+110000 */
 		"\xf5\x80\x80\x80", /* beyond */
 		"\xff",
 		"\xfe",
-		"\x80",             /* lone continuation */
+		"\x80", /* lone continuation */
 		"a\xbf",
-		"\xc3",             /* truncated */
-		"\xe2\x82",         /* truncated */
-		"\xf0\x9f\x98",     /* truncated */
-		"\xc3\x28",         /* bad continuation */
+		"\xc3",		/* truncated */
+		"\xe2\x82",	/* truncated */
+		"\xf0\x9f\x98", /* truncated */
+		"\xc3\x28",	/* bad continuation */
 		"\xe2\x28\xa1",
 		"\xf0\x9f\x28\x80",
 	};
@@ -173,9 +173,12 @@ START_TEST(test_kv_add_get)
 	ck_assert_ptr_nonnull(a);
 	kiln_kvs_init(&m, a);
 	ck_assert_ptr_null(kiln_kvs_get(&m, KILN_STR("a")));
-	ck_assert_int_eq(kiln_kvs_add(&m, KILN_STR("a"), KILN_STR("1")), KILN_OK);
-	ck_assert_int_eq(kiln_kvs_add(&m, KILN_STR("B"), KILN_STR("2")), KILN_OK);
-	ck_assert_int_eq(kiln_kvs_add(&m, KILN_STR("a"), KILN_STR("3")), KILN_OK);
+	ck_assert_int_eq(kiln_kvs_add(&m, KILN_STR("a"), KILN_STR("1")),
+	    KILN_OK);
+	ck_assert_int_eq(kiln_kvs_add(&m, KILN_STR("B"), KILN_STR("2")),
+	    KILN_OK);
+	ck_assert_int_eq(kiln_kvs_add(&m, KILN_STR("a"), KILN_STR("3")),
+	    KILN_OK);
 	ck_assert_uint_eq(m.n, 3);
 	v = kiln_kvs_get(&m, KILN_STR("a"));
 	ck_assert_ptr_nonnull(v);
@@ -232,11 +235,16 @@ START_TEST(test_kv_set_replaces_all)
 	a = kiln_arena_new(0);
 	ck_assert_ptr_nonnull(a);
 	kiln_kvs_init(&m, a);
-	ck_assert_int_eq(kiln_kvs_add(&m, KILN_STR("x"), KILN_STR("1")), KILN_OK);
-	ck_assert_int_eq(kiln_kvs_add(&m, KILN_STR("y"), KILN_STR("2")), KILN_OK);
-	ck_assert_int_eq(kiln_kvs_add(&m, KILN_STR("x"), KILN_STR("3")), KILN_OK);
-	ck_assert_int_eq(kiln_kvs_add(&m, KILN_STR("z"), KILN_STR("4")), KILN_OK);
-	ck_assert_int_eq(kiln_kvs_set(&m, KILN_STR("x"), KILN_STR("9")), KILN_OK);
+	ck_assert_int_eq(kiln_kvs_add(&m, KILN_STR("x"), KILN_STR("1")),
+	    KILN_OK);
+	ck_assert_int_eq(kiln_kvs_add(&m, KILN_STR("y"), KILN_STR("2")),
+	    KILN_OK);
+	ck_assert_int_eq(kiln_kvs_add(&m, KILN_STR("x"), KILN_STR("3")),
+	    KILN_OK);
+	ck_assert_int_eq(kiln_kvs_add(&m, KILN_STR("z"), KILN_STR("4")),
+	    KILN_OK);
+	ck_assert_int_eq(kiln_kvs_set(&m, KILN_STR("x"), KILN_STR("9")),
+	    KILN_OK);
 	ck_assert_uint_eq(m.n, 3);
 	ck_assert_uint_eq(kiln_kvs_count(&m, KILN_STR("x")), 1);
 	/* The first x keeps its place. */
@@ -260,15 +268,19 @@ START_TEST(test_kv_del_counts)
 	ck_assert_ptr_nonnull(a);
 	kiln_kvs_init(&m, a);
 	ck_assert_uint_eq(kiln_kvs_del(&m, KILN_STR("x")), 0);
-	ck_assert_int_eq(kiln_kvs_add(&m, KILN_STR("x"), KILN_STR("1")), KILN_OK);
-	ck_assert_int_eq(kiln_kvs_add(&m, KILN_STR("y"), KILN_STR("2")), KILN_OK);
-	ck_assert_int_eq(kiln_kvs_add(&m, KILN_STR("x"), KILN_STR("3")), KILN_OK);
+	ck_assert_int_eq(kiln_kvs_add(&m, KILN_STR("x"), KILN_STR("1")),
+	    KILN_OK);
+	ck_assert_int_eq(kiln_kvs_add(&m, KILN_STR("y"), KILN_STR("2")),
+	    KILN_OK);
+	ck_assert_int_eq(kiln_kvs_add(&m, KILN_STR("x"), KILN_STR("3")),
+	    KILN_OK);
 	ck_assert_uint_eq(kiln_kvs_del(&m, KILN_STR("x")), 2);
 	ck_assert_uint_eq(m.n, 1);
 	ck_assert(kiln_str_eq_c(m.items[0].key, "y"));
 	ck_assert_ptr_null(kiln_kvs_get(&m, KILN_STR("x")));
 	/* The map still grows after a delete. */
-	ck_assert_int_eq(kiln_kvs_add(&m, KILN_STR("x"), KILN_STR("4")), KILN_OK);
+	ck_assert_int_eq(kiln_kvs_add(&m, KILN_STR("x"), KILN_STR("4")),
+	    KILN_OK);
 	ck_assert(kiln_str_eq_c(*kiln_kvs_get(&m, KILN_STR("x")), "4"));
 	kiln_arena_free(a);
 }

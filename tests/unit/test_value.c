@@ -278,8 +278,8 @@ START_TEST(test_value_json_parse_errors)
 	ck_assert_str_eq(err, "line 1 ");
 	ck_assert_int_eq(err[8], 'x');
 	/* The slice ends before the closing bracket. */
-	ck_assert_ptr_null(kiln_json_parse(a, (kiln_str){ "[1]", 2 }, 0, NULL,
-	    0));
+	ck_assert_ptr_null(
+	    kiln_json_parse(a, (kiln_str){ "[1]", 2 }, 0, NULL, 0));
 }
 END_TEST
 
@@ -288,8 +288,8 @@ START_TEST(test_value_json_depth_limit)
 	char deep[3001 * 2 + 1];
 	size_t i;
 
-	ck_assert_ptr_nonnull(kiln_json_parse(a, KILN_STR("[[[1]]]"), 3, NULL,
-	    0));
+	ck_assert_ptr_nonnull(
+	    kiln_json_parse(a, KILN_STR("[[[1]]]"), 3, NULL, 0));
 	ck_assert_str_eq(parse_err("[[[[1]]]]", 3),
 	    "line 1 column 4: nesting deeper than 3");
 	ck_assert_str_eq(parse_err("{\"a\":[\n {\"[\":[[]]}]}", 3),
@@ -359,8 +359,8 @@ START_TEST(test_value_json_unicode)
 	/* Raw UTF-8 passes through; an overlong form is refused. */
 	v = parse_ok("\"\xe2\x82\xac\"");
 	ck_assert_str_eq(v->u.s.ptr, "\xe2\x82\xac");
-	ck_assert_ptr_null(kiln_json_parse(a, KILN_STR("\"\xc0\xaf\""), 0, NULL,
-	    0));
+	ck_assert_ptr_null(
+	    kiln_json_parse(a, KILN_STR("\"\xc0\xaf\""), 0, NULL, 0));
 	/* Written back as UTF-8, with control characters escaped. */
 	ck_assert_str_eq(dump_ok(parse_ok("\"\\u00e9\\u0000\\n\\\"\"")),
 	    "\"\xc3\xa9\\u0000\\n\\\"\"");
