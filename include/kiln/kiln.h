@@ -17,5 +17,6 @@
 #include <kiln/request.h>
 #include <kiln/response.h>
 #include <kiln/client.h>
+#include <kiln/db.h>
 
 #endif /* KILN_KILN_H */

@@ -222,6 +222,58 @@ make_socket(kiln_app *app, const char *listen)
 	return fd;
 }
 
+/*
+ * The control socket's path: server.control_socket, or the unix listen
+ * path + ".ctl"; NULL when there is none (TCP without the setting).
+ */
+static const char *
+ctl_path(kiln_app *app, const char *listen)
+{
+	const char *p = kiln_setting_str(app, "server.control_socket");
+
+	if (p != NULL && *p != '\0')
+		return strcmp(p, "off") == 0 ? NULL : p;
+	if (strncmp(listen, "unix:", 5) == 0)
+		listen += 5;
+	else if (listen[0] != '/' && listen[0] != '.')
+		return NULL;
+	return kiln_arena_printf(app->a, "%s.ctl", listen);
+}
+
+/*
+ * Creates the control socket at path (mode 0600). It belongs to this
+ * master: a leftover one, or the one of the master this one replaces on
+ * USR2, is taken over. Returns the fd or -1 (then status falls back to
+ * asking a worker).
+ */
+static int
+make_ctl(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "serve: control socket path %s is too long; "
+		    "status will ask a worker\n", path);
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
+	    chmod(path, 0600) != 0 || listen(fd, 8) != 0) {
+		fprintf(stderr, "serve: control socket %s: %s\n", path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* The path of the running binary, for USR2 (resolved now, exec'd later). */
 static const char *
 self_exe(kiln_app *app)
@@ -245,7 +297,7 @@ kiln__cmd_serve(kiln_app *app, int argc, char **argv)
 	kiln__board *board;
 	const char *listen = kiln_setting_str(app, "server.listen");
 	const char *transport = kiln_setting_str(app, "server.transport");
-	const char *v;
+	const char *v, *ctl;
 	int64_t workers = kiln_setting_int(app, "server.workers");
 	bool daemon = kiln_setting_bool(app, "server.daemon"), upgraded = false;
 	int i, fd, rc, ready_fd = -1;
@@ -301,6 +353,8 @@ kiln__cmd_serve(kiln_app *app, int argc, char **argv)
 		return 1;
 	}
 	board->listen_fd = fd;
+	ctl = ctl_path(app, listen);
+	pc.ctl_fd = ctl != NULL ? make_ctl(ctl) : -1;
 	if (kiln__status_register(app, board) != KILN_OK) {
 		fprintf(stderr, "serve: %s\n", kiln_app_errmsg(app));
 		return 1;
@@ -321,7 +375,11 @@ kiln__cmd_serve(kiln_app *app, int argc, char **argv)
 	}
 	kiln__transport_cfg_load(app, fd, &cfg);
 	rc = kiln__serve(app, board, &pc, tp, &cfg, &upgraded);
+	if (pc.ctl_fd >= 0)
+		close(pc.ctl_fd);
 	if (!upgraded) {
+		if (pc.ctl_fd >= 0)
+			unlink(ctl);
 		if (strncmp(listen, "unix:", 5) == 0)
 			unlink(listen + 5);
 		else if (listen[0] == '/')
@@ -484,6 +542,41 @@ out:
 	return rc;
 }
 
+/*
+ * Asks the master over its control socket and prints the answer.
+ * Returns 0, or -1 when there is no answer (no such socket, no master).
+ */
+static int
+ctl_status(kiln_app *app, const char *path, bool json)
+{
+	struct pollfd pfd;
+	kiln_buf out;
+	char buf[4096];
+	ssize_t n;
+	int fd;
+
+	if (path == NULL)
+		return -1;
+	fd = dial(path);
+	if (fd < 0)
+		return -1;
+	kiln_buf_init(&out, app->a, 4096);
+	if (write(fd, json ? "status json\n" : "status\n", json ? 12 : 7) < 0) {
+		close(fd);
+		return -1;
+	}
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	while (poll(&pfd, 1, 5000) == 1 &&
+	    (n = read(fd, buf, sizeof(buf))) > 0)
+		kiln_buf_append(&out, buf, (size_t)n);
+	close(fd);
+	if (out.len == 0 || out.oom)
+		return -1;
+	fwrite(out.ptr, 1, out.len, stdout);
+	return 0;
+}
+
 int
 kiln__cmd_status(kiln_app *app, int argc, char **argv)
 {
@@ -504,8 +597,11 @@ kiln__cmd_status(kiln_app *app, int argc, char **argv)
 			return 2;
 		}
 	}
+	if (ctl_status(app, ctl_path(app, listen), json) == 0)
+		return 0;
 	if (path == NULL || *path == '\0') {
-		fprintf(stderr, "status: status.path is empty (status off)\n");
+		fprintf(stderr, "status: no control socket and status.path is "
+				"empty\n");
 		return 1;
 	}
 	uri = kiln_arena_printf(app->a, "%s%s", path,

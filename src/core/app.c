@@ -42,6 +42,9 @@ static const kiln_setting_def core_settings[] = {
 	    "user that owns a unix socket (name or uid)" },
 	{ "server.socket_group", KILN_SETTING_STR, NULL, 0, 0,
 	    "group of a unix socket (name or gid), e.g. nginx's" },
+	{ "server.control_socket", KILN_SETTING_STR, NULL, 0, 0,
+	    "the master's control socket (default: the unix socket + .ctl; "
+	    "off: none)" },
 	{ "server.pidfile", KILN_SETTING_STR, NULL, 0, 0,
 	    "file the master writes its pid to" },
 	{ "server.daemon", KILN_SETTING_BOOL, "false", 0, 0,

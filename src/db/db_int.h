@@ -85,6 +85,12 @@ kiln__db *kiln__db_state(kiln_app *app);
 const char *kiln__db_route_read(kiln_app *app, const struct kiln_model *m);
 const char *kiln__db_route_write(kiln_app *app, const struct kiln_model *m);
 
+/*
+ * Adds the teardown hook that rolls back the transaction levels a
+ * request left open (txn.c).
+ */
+kiln_err kiln__db_teardown_install(kiln_app *app);
+
 /* Milliseconds on the monotonic clock. */
 int64_t kiln__db_now_ms(void);
 

@@ -185,6 +185,7 @@ route_and_view(kiln_req *req, void *arg)
 	kiln__match m;
 	kiln__match_rc rc;
 	kiln_resp *resp;
+	kiln_str raw;
 	const char *q;
 
 	(void)arg;
@@ -214,13 +215,15 @@ route_and_view(kiln_req *req, void *arg)
 			kiln_abort(req, 500);
 		return resp;
 	case KILN__MATCH_REDIRECT:
-		q = req->query.len > 0
-		    ? kiln_arena_printf(req->a, "?%.*s", (int)req->query.len,
-			  req->query.ptr)
-		    : "";
+		/* The client's own (still encoded) path plus '/', query kept. */
+		raw = req->raw_uri;
+		q = memchr(raw.ptr, '?', raw.len);
+		if (q != NULL)
+			raw.len = (size_t)(q - raw.ptr);
 		return kiln_redirect(req,
-		    kiln_arena_printf(req->a, "%.*s%s", (int)m.redirect.len,
-			m.redirect.ptr, q),
+		    kiln_arena_printf(req->a, "%.*s/%s%.*s", (int)raw.len,
+			raw.ptr, req->query.len > 0 ? "?" : "",
+			(int)req->query.len, req->query.ptr),
 		    kiln_str_eq_c(req->method, "GET") ||
 			    kiln_str_eq_c(req->method, "HEAD")
 			? 301

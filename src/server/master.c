@@ -16,8 +16,12 @@
  *              master, which then stops gracefully
  *   CHLD       reap and respawn
  *
- * Signals are blocked and taken synchronously with sigtimedwait() every
- * tick (50 ms), so there are no handlers to race with. On each tick the
+ * Signals are blocked and read from a signalfd in the master's poll loop
+ * (a tick every 50 ms), so there are no handlers to race with. The same
+ * loop answers the control socket (server.control_socket, mode 0600):
+ * `APP status` reads the pool's status there from the master itself, so
+ * it works even when every worker is busy or hung — exactly when it is
+ * needed, and when a status page served by the workers cannot answer. On each tick the
  * master also kills workers whose request ran past server.timeout,
  * recycles those above server.max_rss, and (pm = dynamic) keeps the idle
  * count between min_spare and max_spare. The master holds its own copy of
@@ -26,11 +30,14 @@
  */
 #include "config.h"
 
+#include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -60,6 +67,8 @@ typedef struct master {
 	int64_t respawn_after;   /* no spawn before this (throttle) */
 	int64_t rss_checked;     /* last RSS pass */
 	pid_t new_master;        /* a USR2 child, or 0 */
+	int sig_fd;              /* signalfd of the blocked signals */
+	int ctl_fd;              /* control socket, or -1 */
 	bool upgraded;           /* a new master took over */
 } master;
 
@@ -184,6 +193,10 @@ spawn(master *m)
 		return -1;
 	}
 	if (pid == 0) {
+		if (m->sig_fd >= 0)
+			close(m->sig_fd);
+		if (m->ctl_fd >= 0)
+			close(m->ctl_fd);
 		s->pid = getpid();
 		_exit(kiln__worker_run(m->app, m->tp, m->cfg, s, m->board,
 		    max_req));
@@ -462,6 +475,63 @@ reopen_log(const kiln__pool_cfg *pc)
 	mlog("log reopened");
 }
 
+/*
+ * Answers one control connection: reads a request line ("status" or
+ * "status json") within 200 ms, writes the status, closes. The socket
+ * is the owner's only (0600), and every step is bounded, so a stuck
+ * client cannot stall the master.
+ */
+static void
+ctl_serve(master *m)
+{
+	struct pollfd pfd;
+	kiln_arena *a;
+	kiln_val *o;
+	kiln_str js;
+	kiln_buf out;
+	char line[64];
+	size_t off = 0;
+	ssize_t n;
+	int fd;
+
+	fd = accept4(m->ctl_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0)
+		return;
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	n = 0;
+	if (poll(&pfd, 1, 200) == 1)
+		n = read(fd, line, sizeof(line) - 1);
+	a = kiln_arena_new(0);
+	if (n <= 0 || a == NULL)
+		goto out;
+	line[n] = '\0';
+	kiln_buf_init(&out, a, 4096);
+	o = kiln__status_build(m->app, a, m->board);
+	if (o == NULL)
+		goto out;
+	if (strncmp(line, "status json", 11) == 0) {
+		if (kiln_json_dump(a, o, &js) != KILN_OK)
+			goto out;
+		kiln_buf_append_str(&out, js);
+		kiln_buf_append_char(&out, '\n');
+	} else if (strncmp(line, "status", 6) == 0) {
+		(void)kiln__status_text(&out, o);
+	} else {
+		kiln_buf_append_c(&out, "error: unknown request\n");
+	}
+	pfd.events = POLLOUT;
+	while (off < out.len && poll(&pfd, 1, 1000) == 1) {
+		n = send(fd, out.ptr + off, out.len - off, MSG_NOSIGNAL);
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+out:
+	kiln_arena_free(a);
+	close(fd);
+}
+
 /* Stops every worker: TERM and wait (bounded), or KILL at once. */
 static void
 stop_all(master *m, bool fast)
@@ -496,12 +566,39 @@ stop_all(master *m, bool fast)
 	}
 }
 
+/*
+ * Waits up to one tick for a signal or a control connection (which it
+ * answers). Returns the signal number, or 0 when none arrived.
+ */
+static int
+next_signal(master *m)
+{
+	struct signalfd_siginfo si;
+	struct pollfd pfd[2];
+	nfds_t n = 1;
+
+	pfd[0].fd = m->sig_fd;
+	pfd[0].events = POLLIN;
+	if (m->ctl_fd >= 0) {
+		pfd[1].fd = m->ctl_fd;
+		pfd[1].events = POLLIN;
+		n = 2;
+	}
+	if (poll(pfd, n, TICK_MS) <= 0)
+		return 0;
+	if (n == 2 && (pfd[1].revents & POLLIN))
+		ctl_serve(m);
+	if ((pfd[0].revents & POLLIN) &&
+	    read(m->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		return (int)si.ssi_signo;
+	return 0;
+}
+
 int
 kiln__serve(kiln_app *app, kiln__board *board, const kiln__pool_cfg *pc,
     const kiln__transport_ops *tp, const kiln__transport_cfg *cfg,
     bool *upgraded)
 {
-	struct timespec tick = { 0, TICK_MS * 1000000L };
 	master m;
 	sigset_t set;
 	int sig = 0;
@@ -533,6 +630,12 @@ kiln__serve(kiln_app *app, kiln__board *board, const kiln__pool_cfg *pc,
 	sigaddset(&set, SIGUSR2);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	m.ctl_fd = pc->ctl_fd;
+	m.sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (m.sig_fd < 0) {
+		mlog("signalfd: %s", strerror(errno));
+		return 1;
+	}
 	mlog("serving with %d %s workers (pm %s)", m.pc->workers, tp->name,
 	    board->pm);
 	for (;;) {
@@ -549,7 +652,7 @@ kiln__serve(kiln_app *app, kiln__board *board, const kiln__pool_cfg *pc,
 			kill(m.pc->old_master, SIGTERM);
 			retired_old = true;
 		}
-		sig = sigtimedwait(&set, NULL, &tick);
+		sig = next_signal(&m);
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
 		if (sig == SIGQUIT) {
@@ -573,6 +676,7 @@ kiln__serve(kiln_app *app, kiln__board *board, const kiln__pool_cfg *pc,
 	mlog("stopping (%s)%s", fast ? "fast" : "graceful",
 	    m.upgraded ? "; the new master keeps the socket" : "");
 	stop_all(&m, fast);
+	close(m.sig_fd);
 	*upgraded = m.upgraded;
 	return 0;
 }

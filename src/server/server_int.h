@@ -124,6 +124,12 @@ int64_t kiln__wall_ms(void);
  */
 kiln_err kiln__listen_queue(int fd, uint32_t *queued, uint32_t *max);
 
+/* Builds the pool's status (docs/deployment.md) in a; NULL on ENOMEM. */
+kiln_val *kiln__status_build(kiln_app *app, kiln_arena *a, kiln__board *b);
+
+/* Appends the status o as aligned text to out. */
+kiln_err kiln__status_text(kiln_buf *out, const kiln_val *o);
+
 /*
  * Registers the status view at status.path on app (before fork); it
  * reads board. Returns KILN_OK or an error with kiln_app_errmsg.
@@ -167,6 +173,7 @@ typedef struct kiln__pool_cfg {
 	const char *exe;         /* this binary, for USR2 */
 	char **argv;             /* the command line, for USR2 */
 	pid_t old_master;        /* after USR2: the master to retire, or 0 */
+	int ctl_fd;              /* control socket (listening), or -1 */
 } kiln__pool_cfg;
 
 /* Fills the settings-derived fields of pc (not workers, exe, argv, ...). */

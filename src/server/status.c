@@ -172,102 +172,104 @@ worker_val(kiln_arena *a, kiln_val *list, const kiln__slot *s, int64_t now)
 	return kiln_val_push(list, w);
 }
 
-/* Builds the whole status as a value. */
-static kiln_val *
-status_val(kiln_req *req, kiln__board *b)
+/* Builds the whole status as a value in a. Returns NULL on ENOMEM. */
+kiln_val *
+kiln__status_build(kiln_app *app, kiln_arena *a, kiln__board *b)
 {
-	kiln_arena *a = kiln_req_arena(req);
 	kiln_val *o = kiln_val_map(a), *ws = kiln_val_list(a);
 	kiln_val *slow = kiln_val_list(a), *e;
+	const kiln__slow *s;
 	int64_t now = kiln__now_ms();
 	uint32_t queued = 0, max = 0;
 	uint64_t i, n;
 	int busy = 0, idle = 0, j;
+	kiln_err rc = KILN_OK;
 
 	if (o == NULL || ws == NULL || slow == NULL)
-		kiln_abort(req, 500);
-	for (j = 0; j < KILN__SLOTS_MAX; j++) {
+		return NULL;
+	for (j = 0; j < KILN__SLOTS_MAX && rc == KILN_OK; j++) {
 		if (b->slots[j].pid == 0)
 			continue;
 		busy += b->slots[j].state == KILN__W_BUSY;
 		idle += b->slots[j].state == KILN__W_IDLE;
-		if (worker_val(a, ws, &b->slots[j], now) != KILN_OK)
-			kiln_abort(req, 500);
+		rc = worker_val(a, ws, &b->slots[j], now);
 	}
 	n = b->slow_count < KILN__SLOW_MAX ? b->slow_count : KILN__SLOW_MAX;
-	for (i = 0; i < n; i++) {
-		const kiln__slow *s = &b->slow[(b->slow_count - 1 - i) % KILN__SLOW_MAX];
-
+	for (i = 0; i < n && rc == KILN_OK; i++) {
+		s = &b->slow[(b->slow_count - 1 - i) % KILN__SLOW_MAX];
 		e = kiln_val_map(a);
-		if (e == NULL || kiln_val_set(e, "url", kiln_val_cstr(a, s->url)) != KILN_OK ||
-		    kiln_val_set(e, "ms", kiln_val_int(a, s->ms)) != KILN_OK ||
-		    kiln_val_set(e, "worker", kiln_val_int(a, s->pid)) != KILN_OK ||
-		    kiln_val_set(e, "killed", kiln_val_bool(a, s->killed)) != KILN_OK ||
-		    kiln_val_push(slow, e) != KILN_OK)
-			kiln_abort(req, 500);
+		if (e == NULL)
+			return NULL;
+		rc |= kiln_val_set(e, "url", kiln_val_cstr(a, s->url));
+		rc |= kiln_val_set(e, "ms", kiln_val_int(a, s->ms));
+		rc |= kiln_val_set(e, "worker", kiln_val_int(a, s->pid));
+		rc |= kiln_val_set(e, "killed", kiln_val_bool(a, s->killed));
+		rc |= kiln_val_push(slow, e);
 	}
 	(void)kiln__listen_queue(b->listen_fd, &queued, &max);
-	if (kiln_val_set(o, "pool", kiln_val_cstr(a, kiln_app_name(kiln_req_app(req)))) != KILN_OK ||
-	    kiln_val_set(o, "pm", kiln_val_cstr(a, b->pm)) != KILN_OK ||
-	    kiln_val_set(o, "master", kiln_val_int(a, b->master)) != KILN_OK ||
-	    kiln_val_set(o, "started_at", kiln_val_int(a, b->started_at / 1000)) != KILN_OK ||
-	    kiln_val_set(o, "target_workers", kiln_val_int(a, b->target)) != KILN_OK ||
-	    kiln_val_set(o, "busy", kiln_val_int(a, busy)) != KILN_OK ||
-	    kiln_val_set(o, "idle", kiln_val_int(a, idle)) != KILN_OK ||
-	    kiln_val_set(o, "accepted", kiln_val_int(a, (int64_t)b->accepted)) != KILN_OK ||
-	    kiln_val_set(o, "listen_queue", kiln_val_int(a, queued)) != KILN_OK ||
-	    kiln_val_set(o, "listen_queue_max", kiln_val_int(a, max)) != KILN_OK ||
-	    kiln_val_set(o, "killed_timeout", kiln_val_int(a, (int64_t)b->killed_timeout)) != KILN_OK ||
-	    kiln_val_set(o, "respawns", kiln_val_int(a, (int64_t)b->respawns)) != KILN_OK ||
-	    kiln_val_set(o, "slow_requests", kiln_val_int(a, (int64_t)b->slow_count)) != KILN_OK ||
-	    kiln_val_set(o, "slow", slow) != KILN_OK ||
-	    kiln_val_set(o, "workers", ws) != KILN_OK)
-		kiln_abort(req, 500);
-	return o;
+	rc |= kiln_val_set(o, "pool", kiln_val_cstr(a, kiln_app_name(app)));
+	rc |= kiln_val_set(o, "pm", kiln_val_cstr(a, b->pm));
+	rc |= kiln_val_set(o, "master", kiln_val_int(a, b->master));
+	rc |= kiln_val_set(o, "started_at", kiln_val_int(a, b->started_at / 1000));
+	rc |= kiln_val_set(o, "target_workers", kiln_val_int(a, b->target));
+	rc |= kiln_val_set(o, "busy", kiln_val_int(a, busy));
+	rc |= kiln_val_set(o, "idle", kiln_val_int(a, idle));
+	rc |= kiln_val_set(o, "accepted", kiln_val_int(a, (int64_t)b->accepted));
+	rc |= kiln_val_set(o, "listen_queue", kiln_val_int(a, queued));
+	rc |= kiln_val_set(o, "listen_queue_max", kiln_val_int(a, max));
+	rc |= kiln_val_set(o, "killed_timeout",
+	    kiln_val_int(a, (int64_t)b->killed_timeout));
+	rc |= kiln_val_set(o, "respawns", kiln_val_int(a, (int64_t)b->respawns));
+	rc |= kiln_val_set(o, "slow_requests",
+	    kiln_val_int(a, (int64_t)b->slow_count));
+	rc |= kiln_val_set(o, "slow", slow);
+	rc |= kiln_val_set(o, "workers", ws);
+	return rc == KILN_OK ? o : NULL;
 }
 
-/* Renders the value as aligned text for people and `APP status`. */
-static kiln_resp *
-status_text(kiln_req *req, const kiln_val *o)
+/* Returns integer member name of o (0 when absent). */
+static long long
+num(const kiln_val *o, const char *name)
 {
-	kiln_resp *resp = kiln_resp_text(req, 200, "text/plain; charset=utf-8",
-	    KILN_STR(""));
-	const kiln_val *ws = kiln_val_get(o, "workers"), *w, *cur;
-	size_t i;
-	kiln_err rc;
+	const kiln_val *v = kiln_val_get(o, name);
 
-	rc = kiln_resp_printf_body(resp,
+	return v != NULL && v->type == KILN_VAL_INT ? (long long)v->u.i : 0;
+}
+
+/* Returns string member name of o ("-" when absent or null). */
+static const char *
+text(const kiln_val *o, const char *name)
+{
+	const kiln_val *v = kiln_val_get(o, name);
+
+	return v != NULL && v->type == KILN_VAL_STR ? v->u.s.ptr : "-";
+}
+
+kiln_err
+kiln__status_text(kiln_buf *out, const kiln_val *o)
+{
+	const kiln_val *ws = kiln_val_get(o, "workers"), *w;
+	size_t i;
+
+	kiln_buf_printf(out,
 	    "pool:           %s\npm:             %s\nmaster:         %lld\n"
 	    "workers:        %zu (target %lld, busy %lld, idle %lld)\n"
 	    "accepted:       %lld\nlisten queue:   %lld of %lld\n"
-	    "killed timeout: %lld\nrespawns:       %lld\nslow requests:  %lld\n\n"
-	    "%-8s %-9s %-5s %-9s %-9s %s\n",
-	    kiln_val_get(o, "pool")->u.s.ptr, kiln_val_get(o, "pm")->u.s.ptr,
-	    (long long)kiln_val_get(o, "master")->u.i, kiln_val_len(ws),
-	    (long long)kiln_val_get(o, "target_workers")->u.i,
-	    (long long)kiln_val_get(o, "busy")->u.i,
-	    (long long)kiln_val_get(o, "idle")->u.i,
-	    (long long)kiln_val_get(o, "accepted")->u.i,
-	    (long long)kiln_val_get(o, "listen_queue")->u.i,
-	    (long long)kiln_val_get(o, "listen_queue_max")->u.i,
-	    (long long)kiln_val_get(o, "killed_timeout")->u.i,
-	    (long long)kiln_val_get(o, "respawns")->u.i,
-	    (long long)kiln_val_get(o, "slow_requests")->u.i, "PID", "STATE",
-	    "GEN", "REQUESTS", "RSS_KB", "CURRENT");
-	for (i = 0; rc == KILN_OK && i < kiln_val_len(ws); i++) {
+	    "killed timeout: %lld\nrespawns:       %lld\n"
+	    "slow requests:  %lld\n\n%-8s %-9s %-5s %-9s %-9s %s\n",
+	    text(o, "pool"), text(o, "pm"), num(o, "master"), kiln_val_len(ws),
+	    num(o, "target_workers"), num(o, "busy"), num(o, "idle"),
+	    num(o, "accepted"), num(o, "listen_queue"),
+	    num(o, "listen_queue_max"), num(o, "killed_timeout"),
+	    num(o, "respawns"), num(o, "slow_requests"), "PID", "STATE", "GEN",
+	    "REQUESTS", "RSS_KB", "CURRENT");
+	for (i = 0; i < kiln_val_len(ws); i++) {
 		w = kiln_val_at(ws, i);
-		cur = kiln_val_get(w, "current");
-		rc = kiln_resp_printf_body(resp, "%-8lld %-9s %-5lld %-9lld %-9lld %s\n",
-		    (long long)kiln_val_get(w, "pid")->u.i,
-		    kiln_val_get(w, "state")->u.s.ptr,
-		    (long long)kiln_val_get(w, "generation")->u.i,
-		    (long long)kiln_val_get(w, "requests")->u.i,
-		    (long long)kiln_val_get(w, "rss_kb")->u.i,
-		    cur->type == KILN_VAL_STR ? cur->u.s.ptr : "-");
+		kiln_buf_printf(out, "%-8lld %-9s %-5lld %-9lld %-9lld %s\n",
+		    num(w, "pid"), text(w, "state"), num(w, "generation"),
+		    num(w, "requests"), num(w, "rss_kb"), text(w, "current"));
 	}
-	if (rc != KILN_OK)
-		kiln_abort(req, 500);
-	return resp;
+	return out->oom ? KILN_ENOMEM : KILN_OK;
 }
 
 static kiln_resp *
@@ -279,15 +281,24 @@ status_view(kiln_req *req)
 	kiln_resp *resp;
 	kiln_val *o;
 
+	kiln_buf out;
+
 	if (b == NULL || !allowed(req))
 		kiln_abort(req, 404);
-	o = status_val(req, b);
+	o = kiln__status_build(kiln_req_app(req), kiln_req_arena(req), b);
+	if (o == NULL)
+		kiln_abort(req, 500);
 	if ((fmt != NULL && kiln_str_eq_c(*fmt, "json")) ||
 	    (accept != NULL && memmem(accept->ptr, accept->len,
-				   "application/json", 16) != NULL))
+				   "application/json", 16) != NULL)) {
 		resp = kiln_resp_json(req, 200, o);
-	else
-		resp = status_text(req, o);
+	} else {
+		kiln_buf_init(&out, kiln_req_arena(req), 2048);
+		if (kiln__status_text(&out, o) != KILN_OK)
+			kiln_abort(req, 500);
+		resp = kiln_resp_text(req, 200, "text/plain; charset=utf-8",
+		    kiln_buf_str(&out));
+	}
 	if (kiln_resp_header_set(resp, "Cache-Control", "no-store") != KILN_OK)
 		kiln_abort(req, 500);
 	return resp;

@@ -345,6 +345,11 @@ START_TEST(test_client_append_slash)
 	ck_assert_int_eq(r->status, 301);
 	ck_assert_str_eq(kiln_client_resp_header(r, "Location")->ptr,
 	    "/item/abc/?x=1");
+	/* The Location keeps the client's percent-encoding. */
+	r = kiln_client_get(c, "/item/a%20b%3Fc");
+	ck_assert_int_eq(r->status, 301);
+	ck_assert_str_eq(kiln_client_resp_header(r, "Location")->ptr,
+	    "/item/a%20b%3Fc/");
 	/* Other methods get 308, which keeps the method and body. */
 	r = kiln_client_post_form(c, "/item/abc", "a", "b", NULL);
 	ck_assert_int_eq(r->status, 308);
