@@ -26,14 +26,15 @@ KILN_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # gcc's libc6-dev is only a Recommends, so it is named explicitly (this
 # installs with --no-install-recommends). libgcc-12-dev (pulled by gcc)
 # brings ASan and UBSan; libclang-rt-14-dev brings libFuzzer for clang.
-# procps gives ps; the integration tests read /proc directly anyway.
+# procps gives ps (the integration tests read /proc directly anyway); wrk
+# puts a bounded load on the pool in tests/integration/pool.sh.
 # shellcheck disable=SC2034 # used by the scripts that source this file
 KILN_PACKAGES=(
 	gcc libc6-dev make autoconf automake libtool pkg-config
 	libfcgi-dev libjansson-dev libpcre2-dev libinih-dev libssl-dev
 	libhiredis-dev default-libmysqlclient-dev libsqlite3-dev
 	check libsubunit-dev
-	nginx curl procps
+	nginx curl procps wrk
 	clang libclang-rt-14-dev
 )
 

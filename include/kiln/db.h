@@ -46,7 +46,7 @@ typedef struct kiln_db_url {
 	const char *user;     /* decoded, or NULL */
 	const char *password; /* decoded, or NULL */
 	const char *host;     /* or NULL */
-	unsigned port;        /* 0: the driver's default */
+	unsigned port;	      /* 0: the driver's default */
 	const char *name;     /* database name, or the SQLite file path */
 	const char *socket;   /* ?unix_socket=PATH, or NULL */
 } kiln_db_url;
@@ -64,25 +64,23 @@ KILN_API KILN_WARN_UNUSED kiln_err kiln_db_url_parse(kiln_arena *a,
  * values in the arena given (NULL, INT, FLOAT or STR).
  */
 typedef struct kiln_db_ops {
-	int abi;            /* KILN_DB_ABI */
+	int abi;	    /* KILN_DB_ABI */
 	const char *vendor; /* "sqlite", "mysql": also the URL scheme */
 	/* Connects. per is an arena that lives as long as the connection. */
 	kiln_err (*open)(const kiln_db_url *url, int64_t busy_ms,
 	    kiln_arena *per, void **conn, char *err, size_t errlen);
 	void (*close)(void *conn);
 	/* Runs sql without parameters or rows (DDL, BEGIN, SAVEPOINT). */
-	kiln_err (*exec)(void *conn, const char *sql, char *err,
-	    size_t errlen);
+	kiln_err (*exec)(void *conn, const char *sql, char *err, size_t errlen);
 	/* Prepares sql; the statement may keep state in per. */
 	kiln_err (*prepare)(void *conn, kiln_arena *per, kiln_str sql,
 	    void **stmt, char *err, size_t errlen);
 	/* Binds n params and runs; a is the caller's (request) arena. */
 	kiln_err (*execute)(void *conn, void *stmt, kiln_arena *a,
-	    const kiln_val *const *params, size_t n, char *err,
-	    size_t errlen);
+	    const kiln_val *const *params, size_t n, char *err, size_t errlen);
 	/* Fetches the next row into *row (NULL at the end). */
-	kiln_err (*fetch)(void *conn, void *stmt, kiln_arena *a,
-	    kiln_val **row, char *err, size_t errlen);
+	kiln_err (*fetch)(void *conn, void *stmt, kiln_arena *a, kiln_val **row,
+	    char *err, size_t errlen);
 	size_t (*ncols)(void *stmt);
 	const char *(*colname)(void *stmt, size_t i);
 	int64_t (*affected)(void *conn, void *stmt);
@@ -143,8 +141,8 @@ KILN_API KILN_WARN_UNUSED kiln_err kiln_db_exec(kiln_db_conn *c,
  * cannot have taken effect (while preparing, a SELECT, or when the
  * driver says it was never sent).
  */
-KILN_API KILN_WARN_UNUSED kiln_err kiln_db_query(kiln_db_conn *c,
-    kiln_arena *a, kiln_str sql, const kiln_val *const *params, size_t n,
+KILN_API KILN_WARN_UNUSED kiln_err kiln_db_query(kiln_db_conn *c, kiln_arena *a,
+    kiln_str sql, const kiln_val *const *params, size_t n,
     kiln_db_cursor **out);
 
 /*
@@ -216,8 +214,8 @@ KILN_API const char *kiln_db_for_read(kiln_app *app,
     const struct kiln_model *m);
 KILN_API const char *kiln_db_for_write(kiln_app *app,
     const struct kiln_model *m);
-KILN_API bool kiln_db_allow_relation(kiln_app *app,
-    const struct kiln_model *a, const struct kiln_model *b);
+KILN_API bool kiln_db_allow_relation(kiln_app *app, const struct kiln_model *a,
+    const struct kiln_model *b);
 KILN_API bool kiln_db_allow_migrate(kiln_app *app, const char *alias,
     const struct kiln_model *m);
 

@@ -17,6 +17,8 @@
 #include <kiln/request.h>
 #include <kiln/response.h>
 #include <kiln/client.h>
+#include <kiln/template.h>
 #include <kiln/db.h>
+#include <kiln/orm.h>
 
 #endif /* KILN_KILN_H */

@@ -159,7 +159,8 @@ KILN_API KILN_WARN_UNUSED kiln_err kiln_template_check(
 
 /*
  * Parses JSON text into a context value in a, turning every object
- * {"$datetime": "2024-03-05T14:07:09[.ffffff]"} into a KILN_VAL_DATETIME.
+ * {"$datetime": "2024-03-05T14:07:09[.ffffff]"} into a KILN_VAL_DATETIME
+ * and every {"$safe": "text"} into a KILN_VAL_SAFE string.
  * Returns NULL with a message in err on malformed JSON or datetime.
  */
 KILN_API kiln_val *kiln_template_json_context(kiln_arena *a, kiln_str text,

@@ -428,15 +428,16 @@ out_datetime(const kiln_val *v)
 	if (m <= 2)
 		y++;
 	if (v->u.dt.usec != 0)
-		snprintf(buf, sizeof(buf), "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%06d",
+		snprintf(buf, sizeof(buf),
+		    "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%06d",
 		    (long long)y, (long long)m, (long long)d,
 		    (long long)(secs / 3600), (long long)(secs / 60 % 60),
 		    (long long)(secs % 60), (int)v->u.dt.usec);
 	else
-		snprintf(buf, sizeof(buf), "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld",
-		    (long long)y, (long long)m, (long long)d,
-		    (long long)(secs / 3600), (long long)(secs / 60 % 60),
-		    (long long)(secs % 60));
+		snprintf(buf, sizeof(buf),
+		    "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld", (long long)y,
+		    (long long)m, (long long)d, (long long)(secs / 3600),
+		    (long long)(secs / 60 % 60), (long long)(secs % 60));
 	return json_string(buf);
 }
 

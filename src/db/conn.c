@@ -130,8 +130,9 @@ conn_open(kiln_db_conn *c)
 		return kiln__app_error(app, KILN_ENOMEM,
 		    "database %s: out of memory", c->alias);
 	cap = kiln_setting_int(app, "database.stmt_cache");
-	rc = c->ops->open(&c->url, kiln_setting_int(app,
-	    "database.busy_timeout"), per, &h, err, sizeof(err));
+	rc = c->ops->open(&c->url,
+	    kiln_setting_int(app, "database.busy_timeout"), per, &h, err,
+	    sizeof(err));
 	if (rc == KILN_OK && cap > 0 &&
 	    (c->cache = kiln_arena_calloc(per, (size_t)cap,
 		 sizeof(*c->cache))) == NULL) {
@@ -184,7 +185,8 @@ conn_add(kiln__db *db, const char *name, const char *text)
 			(*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
 			return kiln__app_error(app, KILN_ECONFIG,
 			    "databases.%s: an alias is letters, digits, _ "
-			    "and -", name);
+			    "and -",
+			    name);
 	}
 	if ((c = kiln_arena_calloc(a, 1, sizeof(*c))) == NULL ||
 	    (c->alias = kiln_arena_strdup(a, name)) == NULL ||
@@ -192,12 +194,12 @@ conn_add(kiln__db *db, const char *name, const char *text)
 		return kiln__app_error(app, KILN_ENOMEM, "out of memory");
 	if (kiln_db_url_parse(a, text, &c->url, err, sizeof(err)) != KILN_OK)
 		return kiln__app_error(app, KILN_ECONFIG, "%s: %s",
-		    strcmp(name, "default") == 0 ? "database.url"
-						 : kiln_arena_printf(a,
-						       "databases.%s", name),
+		    strcmp(name, "default") == 0 ?
+			"database.url" :
+			kiln_arena_printf(a, "databases.%s", name),
 		    err);
-	c->ops = strcmp(c->url.scheme, "sqlite") == 0 ? &kiln_db_sqlite
-						       : &kiln_db_mysql;
+	c->ops = strcmp(c->url.scheme, "sqlite") == 0 ? &kiln_db_sqlite :
+							&kiln_db_mysql;
 	c->db = db;
 	if (kiln__ptrs_push(&db->conns, a, c) != KILN_OK)
 		return kiln__app_error(app, KILN_ENOMEM, "out of memory");
@@ -206,9 +208,9 @@ conn_add(kiln__db *db, const char *name, const char *text)
 
 /* What collect() gathers: copies of the names in [databases]. */
 typedef struct collect_ctx {
-	kiln_app *app;    /* the app (its arena holds the copies) */
+	kiln_app *app;	  /* the app (its arena holds the copies) */
 	kiln__ptrs names; /* char * */
-	bool oom;         /* a copy failed */
+	bool oom;	  /* a copy failed */
 } collect_ctx;
 
 static void
@@ -406,7 +408,8 @@ conn_ready(kiln_db_conn *c)
 	if (c->broken && c->depth > 0)
 		return kiln__app_error(c->db->app, KILN_EDB,
 		    "database %s: the connection was lost inside a "
-		    "transaction; roll it back", c->alias);
+		    "transaction; roll it back",
+		    c->alias);
 	if (c->broken)
 		conn_close(c);
 	return c->h != NULL ? KILN_OK : conn_open(c);
@@ -440,8 +443,7 @@ kiln_db_exec(kiln_db_conn *c, const char *sql)
 		conn_close(c);
 		if ((rc = conn_open(c)) != KILN_OK)
 			return rc;
-		if ((rc = c->ops->exec(c->h, sql, err, sizeof(err))) ==
-		    KILN_OK)
+		if ((rc = c->ops->exec(c->h, sql, err, sizeof(err))) == KILN_OK)
 			return KILN_OK;
 		conn_failed(c);
 	}
@@ -455,8 +457,9 @@ is_read(kiln_str sql)
 {
 	size_t i = 0;
 
-	while (i < sql.len && (sql.ptr[i] == ' ' || sql.ptr[i] == '\n' ||
-				  sql.ptr[i] == '\t' || sql.ptr[i] == '('))
+	while (i < sql.len &&
+	    (sql.ptr[i] == ' ' || sql.ptr[i] == '\n' || sql.ptr[i] == '\t' ||
+		sql.ptr[i] == '('))
 		i++;
 	return sql.len - i >= 6 && strncasecmp(sql.ptr + i, "select", 6) == 0;
 }

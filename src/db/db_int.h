@@ -21,61 +21,61 @@ typedef struct kiln__db kiln__db;
 /* A cached prepared statement. */
 typedef struct kiln__stmt {
 	const char *sql; /* the text (in the connection arena) */
-	size_t len;      /* its length */
-	void *h;         /* the driver's statement */
-	bool busy;       /* a cursor is using it */
+	size_t len;	 /* its length */
+	void *h;	 /* the driver's statement */
+	bool busy;	 /* a cursor is using it */
 } kiln__stmt;
 
 /* One open level of a transaction. */
 typedef struct kiln__txlevel {
-	kiln_db_conn *c;   /* the connection */
-	kiln_arena *a;     /* the arena it was opened with */
-	unsigned level;    /* 1 = the transaction, 2+ = savepoints */
-	bool done;         /* committed or rolled back */
+	kiln_db_conn *c; /* the connection */
+	kiln_arena *a;	 /* the arena it was opened with */
+	unsigned level;	 /* 1 = the transaction, 2+ = savepoints */
+	bool done;	 /* committed or rolled back */
 } kiln__txlevel;
 
 #define KILN__DB_MAXDEPTH 32
 
 struct kiln_db_conn {
-	kiln__db *db;             /* the app's state */
-	const char *alias;        /* "default" */
-	const char *urltext;      /* as configured */
-	kiln_db_url url;          /* parsed */
-	const kiln_db_ops *ops;   /* the driver */
-	void *h;                  /* driver connection, NULL when closed */
-	pid_t pid;                /* the process that opened h */
-	int64_t opened_ms;        /* when h was opened (monotonic) */
-	kiln_arena *per;          /* lives as long as h */
-	kiln__stmt *cache;        /* prepared statements */
-	size_t ncache, capcache;  /* used, allocated */
-	kiln_db_cursor *cursors;  /* open cursors */
+	kiln__db *db;		 /* the app's state */
+	const char *alias;	 /* "default" */
+	const char *urltext;	 /* as configured */
+	kiln_db_url url;	 /* parsed */
+	const kiln_db_ops *ops;	 /* the driver */
+	void *h;		 /* driver connection, NULL when closed */
+	pid_t pid;		 /* the process that opened h */
+	int64_t opened_ms;	 /* when h was opened (monotonic) */
+	kiln_arena *per;	 /* lives as long as h */
+	kiln__stmt *cache;	 /* prepared statements */
+	size_t ncache, capcache; /* used, allocated */
+	kiln_db_cursor *cursors; /* open cursors */
 	kiln__txlevel *tx[KILN__DB_MAXDEPTH]; /* open levels */
-	unsigned depth;           /* levels open */
-	bool broken;              /* lost inside a transaction: reopen */
-	uint64_t nqueries;        /* statements run */
+	unsigned depth;			      /* levels open */
+	bool broken;	   /* lost inside a transaction: reopen */
+	uint64_t nqueries; /* statements run */
 };
 
 struct kiln_db_cursor {
-	kiln_db_conn *c;          /* the connection */
-	kiln_arena *a;            /* rows go here */
-	kiln__stmt *slot;         /* the cache slot, or NULL */
-	void *h;                  /* the driver statement */
-	void *conn_h;             /* the driver connection it ran on */
-	size_t ncols;             /* result columns */
-	int64_t affected;         /* rows changed */
-	int64_t insert_id;        /* last insert id */
-	bool open;                /* holds the statement */
-	kiln_db_cursor *next;     /* in c->cursors */
+	kiln_db_conn *c;      /* the connection */
+	kiln_arena *a;	      /* rows go here */
+	kiln__stmt *slot;     /* the cache slot, or NULL */
+	void *h;	      /* the driver statement */
+	void *conn_h;	      /* the driver connection it ran on */
+	size_t ncols;	      /* result columns */
+	int64_t affected;     /* rows changed */
+	int64_t insert_id;    /* last insert id */
+	bool open;	      /* holds the statement */
+	kiln_db_cursor *next; /* in c->cursors */
 };
 
 /* The extension's per-app state. */
 struct kiln__db {
-	kiln_app *app;            /* the owner */
-	kiln__ptrs conns;         /* kiln_db_conn, built on first use */
-	bool built;               /* conns read from settings */
-	kiln__ptrs routers;       /* const kiln_db_router */
-	kiln__ptrs models;        /* const kiln_model, registered */
-	void *orm;                /* the ORM's state (orm_int.h) */
+	kiln_app *app;	    /* the owner */
+	kiln__ptrs conns;   /* kiln_db_conn, built on first use */
+	bool built;	    /* conns read from settings */
+	kiln__ptrs routers; /* const kiln_db_router */
+	kiln__ptrs models;  /* const kiln_model, registered */
+	void *orm;	    /* the ORM's state (orm_int.h) */
 };
 
 /* Returns the app's db state, or NULL (with a message) when not in use. */

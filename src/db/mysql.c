@@ -32,8 +32,8 @@
 
 /* A connection and the code of its last error. */
 typedef struct my_conn {
-	MYSQL *m;         /* the connection */
-	unsigned last;    /* last error number, 0 when none */
+	MYSQL *m;      /* the connection */
+	unsigned last; /* last error number, 0 when none */
 } my_conn;
 
 /* The kinds a column is fetched as. */
@@ -41,26 +41,25 @@ enum { MY_NULL, MY_INT, MY_FLOAT, MY_STR };
 
 /* A prepared statement with its result bindings. */
 typedef struct my_stmt {
-	MYSQL_STMT *st;      /* the statement */
-	my_conn *c;          /* its connection */
+	MYSQL_STMT *st;	     /* the statement */
+	my_conn *c;	     /* its connection */
 	kiln_arena *per;     /* owns everything below */
-	unsigned ncols;      /* result columns (0: none) */
+	unsigned ncols;	     /* result columns (0: none) */
 	unsigned nparams;    /* placeholders */
-	MYSQL_BIND *rb;      /* result bindings */
-	int *kind;           /* MY_* per column */
+	MYSQL_BIND *rb;	     /* result bindings */
+	int *kind;	     /* MY_* per column */
 	long long *ints;     /* MY_INT storage */
-	double *dbls;        /* MY_FLOAT storage */
-	char **bufs;         /* MY_STR storage */
+	double *dbls;	     /* MY_FLOAT storage */
+	char **bufs;	     /* MY_STR storage */
 	unsigned long *lens; /* value lengths */
-	my_bool *nulls;      /* NULL flags */
-	my_bool *errs;       /* truncation flags */
+	my_bool *nulls;	     /* NULL flags */
+	my_bool *errs;	     /* truncation flags */
 	const char **names;  /* column names */
-	bool stored;         /* a result set is held */
+	bool stored;	     /* a result set is held */
 } my_stmt;
 
 static kiln_err
-my_fail(my_conn *c, MYSQL_STMT *st, const char *what, char *err,
-    size_t errlen)
+my_fail(my_conn *c, MYSQL_STMT *st, const char *what, char *err, size_t errlen)
 {
 	if (st != NULL) {
 		c->last = mysql_stmt_errno(st);
@@ -75,8 +74,8 @@ my_fail(my_conn *c, MYSQL_STMT *st, const char *what, char *err,
 }
 
 static kiln_err
-my_open(const kiln_db_url *url, int64_t busy_ms, kiln_arena *per,
-    void **conn, char *err, size_t errlen)
+my_open(const kiln_db_url *url, int64_t busy_ms, kiln_arena *per, void **conn,
+    char *err, size_t errlen)
 {
 	static const char *const init[] = {
 		"SET SESSION sql_mode = 'ANSI_QUOTES,STRICT_ALL_TABLES,"
@@ -99,11 +98,11 @@ my_open(const kiln_db_url *url, int64_t busy_ms, kiln_arena *per,
 	mysql_options(c->m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	mysql_options(c->m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
 	if (mysql_real_connect(c->m, url->host, url->user, url->password,
-		url->name, url->port, url->socket, CLIENT_FOUND_ROWS) ==
-	    NULL) {
+		url->name, url->port, url->socket, CLIENT_FOUND_ROWS) == NULL) {
 		kiln__db_seterr(err, errlen, "mysql: connect to %s: %s",
-		    url->socket != NULL ? url->socket
-			: url->host != NULL ? url->host : "localhost",
+		    url->socket != NULL	  ? url->socket :
+			url->host != NULL ? url->host :
+					    "localhost",
 		    mysql_error(c->m));
 		goto err;
 	}
@@ -199,7 +198,8 @@ my_bind_setup(my_stmt *s, MYSQL_RES *meta)
 		case MY_INT:
 			s->rb[i].buffer_type = MYSQL_TYPE_LONGLONG;
 			s->rb[i].buffer = &s->ints[i];
-			s->rb[i].is_unsigned = (f[i].flags & UNSIGNED_FLAG) != 0;
+			s->rb[i].is_unsigned =
+			    (f[i].flags & UNSIGNED_FLAG) != 0;
 			break;
 		case MY_FLOAT:
 			s->rb[i].buffer_type = MYSQL_TYPE_DOUBLE;
@@ -289,8 +289,8 @@ my_bind_param(MYSQL_BIND *pb, const kiln_val *v, kiln_arena *a)
 	case KILN_VAL_SAFE:
 		pb->buffer_type = MYSQL_TYPE_STRING;
 		/* Connector/C only reads the buffer; the cast drops const. */
-		pb->buffer = (void *)(uintptr_t)(v->u.s.ptr != NULL ? v->u.s.ptr
-								      : "");
+		pb->buffer =
+		    (void *)(uintptr_t)(v->u.s.ptr != NULL ? v->u.s.ptr : "");
 		pb->buffer_length = v->u.s.len;
 		return KILN_OK;
 	default:

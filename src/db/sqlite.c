@@ -23,9 +23,9 @@
 /* A prepared statement and where it stands. */
 typedef struct sq_stmt {
 	sqlite3_stmt *st; /* the statement */
-	sqlite3 *db;      /* its connection */
-	int last;         /* SQLITE_ROW/DONE of the pending step */
-	bool pending;     /* last is not yet handed to fetch */
+	sqlite3 *db;	  /* its connection */
+	int last;	  /* SQLITE_ROW/DONE of the pending step */
+	bool pending;	  /* last is not yet handed to fetch */
 } sq_stmt;
 
 /* Returns the length of the UTF-8 character starting with byte c. */
@@ -103,8 +103,7 @@ sq_like(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		e = sqlite3_value_text(argv[2]);
 		if (e == NULL || sqlite3_value_bytes(argv[2]) != 1) {
 			sqlite3_result_error(ctx,
-			    "ESCAPE expression must be a single character",
-			    -1);
+			    "ESCAPE expression must be a single character", -1);
 			return;
 		}
 		esc = e[0];
@@ -129,14 +128,14 @@ sq_fail(sqlite3 *db, const char *what, char *err, size_t errlen)
 }
 
 static kiln_err
-sq_open(const kiln_db_url *url, int64_t busy_ms, kiln_arena *per,
-    void **conn, char *err, size_t errlen)
+sq_open(const kiln_db_url *url, int64_t busy_ms, kiln_arena *per, void **conn,
+    char *err, size_t errlen)
 {
 	static const char *const pragmas =
 	    "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
 	sqlite3 *db = NULL;
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-	    SQLITE_OPEN_NOMUTEX;
+	int flags =
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
 	bool mem;
 
 	(void)per;
@@ -152,7 +151,8 @@ sq_open(const kiln_db_url *url, int64_t busy_ms, kiln_arena *per,
 		goto err;
 	}
 	sqlite3_extended_result_codes(db, 1);
-	sqlite3_busy_timeout(db, busy_ms > INT32_MAX ? INT32_MAX : (int)busy_ms);
+	sqlite3_busy_timeout(db,
+	    busy_ms > INT32_MAX ? INT32_MAX : (int)busy_ms);
 	if (sqlite3_exec(db, pragmas, NULL, NULL, NULL) != SQLITE_OK ||
 	    (!mem &&
 		sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL,
@@ -269,8 +269,7 @@ sq_execute(void *conn, void *stmt, kiln_arena *a, const kiln_val *const *params,
 		return KILN_EINVAL;
 	}
 	for (i = 0; i < n; i++) {
-		if ((rc = sq_bind(s->st, (int)i + 1, params[i])) !=
-		    SQLITE_OK) {
+		if ((rc = sq_bind(s->st, (int)i + 1, params[i])) != SQLITE_OK) {
 			if (rc == SQLITE_MISMATCH) {
 				kiln__db_seterr(err, errlen,
 				    "sqlite: parameter %zu: cannot bind a %s",

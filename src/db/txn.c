@@ -38,15 +38,15 @@ tx_end(kiln_db_conn *c, bool commit)
 			c->broken = true;
 	} else {
 		if (commit) {
-			snprintf(sql, sizeof(sql), "RELEASE SAVEPOINT kiln_sp%u",
-			    t->level);
+			snprintf(sql, sizeof(sql),
+			    "RELEASE SAVEPOINT kiln_sp%u", t->level);
 			rc = kiln_db_exec(c, sql);
 		} else {
 			snprintf(sql, sizeof(sql),
 			    "ROLLBACK TO SAVEPOINT kiln_sp%u", t->level);
 			rc = kiln_db_exec(c, sql);
-			snprintf(sql, sizeof(sql), "RELEASE SAVEPOINT kiln_sp%u",
-			    t->level);
+			snprintf(sql, sizeof(sql),
+			    "RELEASE SAVEPOINT kiln_sp%u", t->level);
 			rc2 = kiln_db_exec(c, sql);
 			if (rc == KILN_OK)
 				rc = rc2;
@@ -128,8 +128,7 @@ kiln_db_depth(const kiln_db_conn *c)
 }
 
 kiln_err
-kiln_db_atomic(kiln_db_conn *c, kiln_arena *a, kiln_db_atomic_fn fn,
-    void *data)
+kiln_db_atomic(kiln_db_conn *c, kiln_arena *a, kiln_db_atomic_fn fn, void *data)
 {
 	kiln_err rc;
 

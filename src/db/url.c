@@ -213,8 +213,8 @@ parse_mysql(kiln_arena *a, const char *rest, kiln_db_url *url, char *err,
 }
 
 kiln_err
-kiln_db_url_parse(kiln_arena *a, const char *text, kiln_db_url *url,
-    char *err, size_t errlen)
+kiln_db_url_parse(kiln_arena *a, const char *text, kiln_db_url *url, char *err,
+    size_t errlen)
 {
 	memset(url, 0, sizeof(*url));
 	if (text == NULL || text[0] == '\0') {

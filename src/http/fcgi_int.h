@@ -72,20 +72,21 @@ enum {
 
 /* Limits on one request. Zero max_params or max_params_bytes is zero. */
 typedef struct kiln__fcgi_limits {
-	size_t max_params;       /* PARAMS pairs */
-	size_t max_params_bytes; /* PARAMS stream bytes, length bytes included */
-	size_t max_body;         /* STDIN bytes kept; more is "too big" */
-	size_t max_drain;        /* STDIN bytes discarded past max_body */
+	size_t max_params; /* PARAMS pairs */
+	size_t
+	    max_params_bytes; /* PARAMS stream bytes, length bytes included */
+	size_t max_body;      /* STDIN bytes kept; more is "too big" */
+	size_t max_drain;     /* STDIN bytes discarded past max_body */
 } kiln__fcgi_limits;
 
 /* What kiln__fcgi_feed() stopped for. */
 typedef enum kiln__fcgi_ev {
-	KILN__FCGI_MORE,    /* all input consumed: read more */
-	KILN__FCGI_FLUSH,   /* the reply buffer is nearly full: write it first */
+	KILN__FCGI_MORE,  /* all input consumed: read more */
+	KILN__FCGI_FLUSH, /* the reply buffer is nearly full: write it first */
 	KILN__FCGI_REQUEST, /* a complete request: params and body are ready */
-	KILN__FCGI_TOOBIG,  /* a complete request whose body was over max_body */
-	KILN__FCGI_ENDED,   /* the request ended undispatched (abort, role) */
-	KILN__FCGI_ERROR,   /* protocol violation or limit: close */
+	KILN__FCGI_TOOBIG, /* a complete request whose body was over max_body */
+	KILN__FCGI_ENDED,  /* the request ended undispatched (abort, role) */
+	KILN__FCGI_ERROR,  /* protocol violation or limit: close */
 } kiln__fcgi_ev;
 
 /* Where the connection is, for the caller's deadlines. */
@@ -102,15 +103,15 @@ typedef enum kiln__fcgi_phase {
  * that the parser can be embedded without allocation.
  */
 typedef struct kiln__fcgi_pairs {
-	uint8_t st;       /* which field is being read */
+	uint8_t st;	   /* which field is being read */
 	uint8_t lenbuf[4]; /* the length bytes read so far */
-	uint8_t lenhave;  /* how many of them */
-	uint32_t nlen;    /* name length */
-	uint32_t vlen;    /* value length */
-	uint32_t have;    /* name or value bytes read so far */
-	char *name;       /* storage for the name (PARAMS), NUL-terminated */
-	char *val;        /* storage for the value (PARAMS), NUL-terminated */
-	char small[16];   /* the name's first bytes (GET_VALUES) */
+	uint8_t lenhave;   /* how many of them */
+	uint32_t nlen;	   /* name length */
+	uint32_t vlen;	   /* value length */
+	uint32_t have;	   /* name or value bytes read so far */
+	char *name;	   /* storage for the name (PARAMS), NUL-terminated */
+	char *val;	   /* storage for the value (PARAMS), NUL-terminated */
+	char small[16];	   /* the name's first bytes (GET_VALUES) */
 } kiln__fcgi_pairs;
 
 /*
@@ -118,40 +119,40 @@ typedef struct kiln__fcgi_pairs {
  * it with kiln__fcgi_init(); every member is private to fcgi_proto.c.
  */
 typedef struct kiln__fcgi {
-	kiln__fcgi_limits lim;   /* limits, copied at init */
-	uint8_t st;              /* record state: header, content, padding */
+	kiln__fcgi_limits lim; /* limits, copied at init */
+	uint8_t st;	       /* record state: header, content, padding */
 	uint8_t hdr[KILN__FCGI_HEADER_LEN]; /* the header being read */
-	uint8_t hdrhave;         /* bytes of hdr read */
-	uint8_t type;            /* current record's type */
-	uint16_t rid;            /* current record's request id */
-	uint16_t clen;           /* current record's content length */
-	uint16_t cleft;          /* content bytes left to read */
-	uint8_t pleft;           /* padding bytes left to skip */
-	uint8_t begin[8];        /* a BEGIN_REQUEST body being read */
-	uint8_t beginhave;       /* bytes of begin read */
-	kiln__fcgi_ev pending;   /* event raised once the padding is skipped */
-	kiln__fcgi_phase phase;  /* see kiln__fcgi_phase */
-	uint16_t id;             /* the active request's id (0: none) */
-	bool keep;               /* its FCGI_KEEP_CONN flag */
-	bool toobig;             /* its body went over max_body */
-	bool drained;            /* its STDIN was read to the end */
-	bool have_clen;          /* CONTENT_LENGTH was given */
+	uint8_t hdrhave;		    /* bytes of hdr read */
+	uint8_t type;			    /* current record's type */
+	uint16_t rid;			    /* current record's request id */
+	uint16_t clen;		 /* current record's content length */
+	uint16_t cleft;		 /* content bytes left to read */
+	uint8_t pleft;		 /* padding bytes left to skip */
+	uint8_t begin[8];	 /* a BEGIN_REQUEST body being read */
+	uint8_t beginhave;	 /* bytes of begin read */
+	kiln__fcgi_ev pending;	 /* event raised once the padding is skipped */
+	kiln__fcgi_phase phase;	 /* see kiln__fcgi_phase */
+	uint16_t id;		 /* the active request's id (0: none) */
+	bool keep;		 /* its FCGI_KEEP_CONN flag */
+	bool toobig;		 /* its body went over max_body */
+	bool drained;		 /* its STDIN was read to the end */
+	bool have_clen;		 /* CONTENT_LENGTH was given */
 	uint64_t content_length; /* its value */
-	uint64_t body_seen;      /* STDIN bytes received, kept or not */
-	size_t params_bytes;     /* PARAMS stream bytes received */
-	size_t params_used;      /* of which consumed by decoded pairs */
-	kiln__fcgi_pairs pairs;  /* the PARAMS stream decoder */
-	kiln__fcgi_pairs gv;     /* the current GET_VALUES record decoder */
-	unsigned gv_seen;        /* known names asked in that record */
-	uint8_t gv_order[3];     /* in the order first asked */
-	uint8_t gv_n;            /* how many */
-	kiln_arena *a;           /* request storage (kiln__fcgi_attach) */
-	kiln_kvs *params;        /* where params go */
-	kiln_buf body;           /* where the body goes */
+	uint64_t body_seen;	 /* STDIN bytes received, kept or not */
+	size_t params_bytes;	 /* PARAMS stream bytes received */
+	size_t params_used;	 /* of which consumed by decoded pairs */
+	kiln__fcgi_pairs pairs;	 /* the PARAMS stream decoder */
+	kiln__fcgi_pairs gv;	 /* the current GET_VALUES record decoder */
+	unsigned gv_seen;	 /* known names asked in that record */
+	uint8_t gv_order[3];	 /* in the order first asked */
+	uint8_t gv_n;		 /* how many */
+	kiln_arena *a;		 /* request storage (kiln__fcgi_attach) */
+	kiln_kvs *params;	 /* where params go */
+	kiln_buf body;		 /* where the body goes */
 	uint8_t out[KILN__FCGI_OUT_CAP]; /* replies waiting to be written */
-	size_t outlen;           /* bytes in out */
-	const char *why;         /* static reason for the last ERROR */
-	char detail[96];         /* the reason with its object, for logs */
+	size_t outlen;			 /* bytes in out */
+	const char *why;		 /* static reason for the last ERROR */
+	char detail[96]; /* the reason with its object, for logs */
 } kiln__fcgi;
 
 /* Starts a parser for a new connection with the given limits. */
@@ -161,8 +162,9 @@ void kiln__fcgi_init(kiln__fcgi *p, const kiln__fcgi_limits *lim);
  * Gives the parser the storage for the next request: params are appended
  * to *params (re-initialised here, in a) and the body is kept in a. Call
  * it while the phase is KILN__FCGI_IDLE, before feeding the bytes of a
- * request; a and params must outlive the request's use of them. Pairs
- * and body decoded before any attach are a protocol error (no storage).
+ * request; a and params must outlive the request's use of them. A
+ * BEGIN_REQUEST fed before any attach is a protocol error (no storage).
+ * Each accepted BEGIN_REQUEST empties *params and the body again.
  */
 void kiln__fcgi_attach(kiln__fcgi *p, kiln_arena *a, kiln_kvs *params);
 
@@ -240,13 +242,13 @@ size_t kiln__fcgi_put_end(uint8_t *out, uint16_t id, uint32_t app_status);
  * followed by the end of the stream and END_REQUEST (app status 0).
  */
 typedef struct kiln__fcgi_enc {
-	uint16_t id;         /* the request's id */
-	kiln_str seg[2];     /* head, body */
-	size_t segi;         /* current segment */
-	size_t segoff;       /* bytes of it already encoded */
-	bool tail_done;      /* the end records were encoded */
+	uint16_t id;	 /* the request's id */
+	kiln_str seg[2]; /* head, body */
+	size_t segi;	 /* current segment */
+	size_t segoff;	 /* bytes of it already encoded */
+	bool tail_done;	 /* the end records were encoded */
 	uint8_t hdrs[KILN__FCGI_ENC_RECS][KILN__FCGI_HEADER_LEN]; /* headers */
-	uint8_t tail[24];    /* empty STDOUT + END_REQUEST */
+	uint8_t tail[24]; /* empty STDOUT + END_REQUEST */
 } kiln__fcgi_enc;
 
 /* Starts encoding a response (the slices must outlive the encoder). */

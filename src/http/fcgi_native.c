@@ -43,40 +43,40 @@
 #include "kiln_int.h"
 #include "server_int.h"
 
-#define SLICE_MS  250            /* longest single wait, for stop checks */
-#define INBUF_LEN (64 * 1024)    /* bytes read at once */
+#define SLICE_MS  250	      /* longest single wait, for stop checks */
+#define INBUF_LEN (64 * 1024) /* bytes read at once */
 
 /* Fallbacks for settings left at zero (the settings table has its own). */
 #define DEF_HEADER_TIMEOUT_MS 5000
 #define DEF_WRITE_TIMEOUT_MS  10000
 #define DEF_IDLE_TIMEOUT_MS   5000
-#define DEF_MAX_PARAMS        500
+#define DEF_MAX_PARAMS	      500
 #define DEF_MAX_PARAMS_BYTES  (64 * 1024)
 
 /* How a wait or read ended. */
 enum {
-	IO_OK,      /* ready, or bytes were read */
-	IO_EOF,     /* the peer closed */
+	IO_OK,	    /* ready, or bytes were read */
+	IO_EOF,	    /* the peer closed */
 	IO_TIMEOUT, /* the deadline passed */
 	IO_STOP,    /* the worker is stopping (only for stoppable waits) */
-	IO_ERR,     /* a socket error */
+	IO_ERR,	    /* a socket error */
 };
 
 /* A worker's transport state, in its own arena. */
 typedef struct nt_state {
-	kiln_arena *own;          /* holds this struct */
-	kiln__transport_cfg cfg;  /* settings, zeros replaced by defaults */
-	int epfd;                 /* epoll on the listening fd, or -1 */
-	bool tcp;                 /* the listening socket is TCP */
-	int fd;                   /* the connection, or -1 */
-	kiln__fcgi p;             /* its protocol state */
-	int64_t hdr_t0;           /* when the header clock started */
-	int64_t body_t0;          /* when the params ended (0: not yet) */
-	int64_t idle_t0;          /* when a kept connection went idle */
-	bool idle;                /* kept and waiting for its next request */
-	size_t inoff;             /* first unfed byte of in */
-	size_t inlen;             /* bytes in in */
-	uint8_t in[INBUF_LEN];    /* bytes read, not yet fed */
+	kiln_arena *own;	 /* holds this struct */
+	kiln__transport_cfg cfg; /* settings, zeros replaced by defaults */
+	int epfd;		 /* epoll on the listening fd, or -1 */
+	bool tcp;		 /* the listening socket is TCP */
+	int fd;			 /* the connection, or -1 */
+	kiln__fcgi p;		 /* its protocol state */
+	int64_t hdr_t0;		 /* when the header clock started */
+	int64_t body_t0;	 /* when the params ended (0: not yet) */
+	int64_t idle_t0;	 /* when a kept connection went idle */
+	bool idle;		 /* kept and waiting for its next request */
+	size_t inoff;		 /* first unfed byte of in */
+	size_t inlen;		 /* bytes in in */
+	uint8_t in[INBUF_LEN];	 /* bytes read, not yet fed */
 } nt_state;
 
 /* Milliseconds on the monotonic clock. */
@@ -150,7 +150,8 @@ nt_init(const kiln__transport_cfg *cfg)
 	if (st->epfd >= 0) {
 		memset(&ev, 0, sizeof(ev));
 		ev.events = EPOLLIN | EPOLLEXCLUSIVE;
-		if (epoll_ctl(st->epfd, EPOLL_CTL_ADD, cfg->listen_fd, &ev) != 0) {
+		if (epoll_ctl(st->epfd, EPOLL_CTL_ADD, cfg->listen_fd, &ev) !=
+		    0) {
 			close(st->epfd);
 			st->epfd = -1;
 		}
@@ -235,7 +236,8 @@ nt_writev(nt_state *st, struct iovec *iov, size_t n, int64_t deadline)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				return IO_ERR;
-			if ((rc = nt_wait(st, POLLOUT, deadline, false)) != IO_OK)
+			if ((rc = nt_wait(st, POLLOUT, deadline, false)) !=
+			    IO_OK)
 				return rc;
 			continue;
 		}
@@ -265,8 +267,7 @@ nt_flush(nt_state *st)
 		return IO_OK;
 	iov.iov_base = (void *)(uintptr_t)out;
 	iov.iov_len = len;
-	rc = nt_writev(st, &iov, 1,
-	    now_ms() + st->cfg.write_timeout_ms);
+	rc = nt_writev(st, &iov, 1, now_ms() + st->cfg.write_timeout_ms);
 	kiln__fcgi_output_consume(&st->p, len);
 	return rc;
 }
@@ -437,8 +438,8 @@ nt_fail(nt_state *st, kiln__fcgi_ev ev, int io)
 		nt_log(kiln__fcgi_why(&st->p));
 	else if (io == IO_TIMEOUT && !st->idle)
 		nt_log(kiln__fcgi_phase_of(&st->p) == KILN__FCGI_BODY ?
-		        "request body too slow" :
-		        "request headers not received in time");
+			"request body too slow" :
+			"request headers not received in time");
 	else if ((io == IO_EOF || io == IO_ERR) && !clean)
 		nt_log("peer closed the connection mid-request");
 	nt_close(st);
@@ -456,8 +457,7 @@ nt_next(void *arg, kiln_arena *a, kiln_kvs *params, kiln_str *body)
 	kiln__fcgi_ev ev;
 	int io;
 
-	if (st->fd >= 0 &&
-	    kiln__fcgi_phase_of(&st->p) == KILN__FCGI_DISPATCH)
+	if (st->fd >= 0 && kiln__fcgi_phase_of(&st->p) == KILN__FCGI_DISPATCH)
 		nt_close(st); /* the last request was never answered */
 	if (st->fd < 0 && (rc = nt_accept(st)) != KILN__NEXT_REQUEST)
 		return rc;
@@ -525,8 +525,9 @@ nt_respond(void *arg, kiln_str head, kiln_str body)
 	kiln__fcgi_output_consume(&st->p, outlen);
 	kiln__fcgi_finish(&st->p);
 	if (io != IO_OK) {
-		nt_log(io == IO_TIMEOUT ? "response not written in time" :
-		                          "peer gone while writing the response");
+		nt_log(io == IO_TIMEOUT ?
+			"response not written in time" :
+			"peer gone while writing the response");
 		nt_close(st);
 		return io == IO_TIMEOUT ? KILN_ETIMEDOUT : KILN_EIO;
 	}

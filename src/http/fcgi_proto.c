@@ -128,8 +128,7 @@ kiln__fcgi_put_end(uint8_t *out, uint16_t id, uint32_t app_status)
 
 /* Queues an END_REQUEST reply (room was checked when the record began). */
 static void
-reply_end(kiln__fcgi *p, uint16_t id, uint32_t app_status,
-    uint8_t proto_status)
+reply_end(kiln__fcgi *p, uint16_t id, uint32_t app_status, uint8_t proto_status)
 {
 	put_end_request(p->out + p->outlen, id, app_status, proto_status);
 	p->outlen += 16;
@@ -300,8 +299,8 @@ params_feed(kiln__fcgi *p, const uint8_t *b, size_t n)
 		case PR_NLEN:
 		case PR_VLEN:
 			p->params_used++;
-			if (!len_byte(pr, *b, pr->st == PR_NLEN ? &pr->nlen :
-			        &pr->vlen)) {
+			if (!len_byte(pr, *b,
+				pr->st == PR_NLEN ? &pr->nlen : &pr->vlen)) {
 				b++;
 				n--;
 				break;
@@ -328,7 +327,8 @@ params_feed(kiln__fcgi *p, const uint8_t *b, size_t n)
 				break;
 			pr->have = 0;
 			pr->st = PR_VALUE;
-			if (pr->vlen == 0 && (ev = param_done(p)) != KILN__FCGI_MORE)
+			if (pr->vlen == 0 &&
+			    (ev = param_done(p)) != KILN__FCGI_MORE)
 				return ev;
 			break;
 		default: /* PR_VALUE */
@@ -385,15 +385,16 @@ gv_feed(kiln__fcgi *p, const uint8_t *b, size_t n, size_t left)
 		case PR_VLEN:
 			n--;
 			left--;
-			if (!len_byte(pr, *b++, pr->st == PR_NLEN ? &pr->nlen :
-			        &pr->vlen))
+			if (!len_byte(pr, *b++,
+				pr->st == PR_NLEN ? &pr->nlen : &pr->vlen))
 				break;
 			if (pr->st == PR_NLEN) {
 				pr->st = PR_VLEN;
 				break;
 			}
 			if ((uint64_t)pr->nlen + pr->vlen > left)
-				return fail(p, "GET_VALUES pair past the record");
+				return fail(p,
+				    "GET_VALUES pair past the record");
 			pr->have = 0;
 			pr->st = PR_NAME;
 			if (pr->nlen == 0) {
@@ -409,8 +410,8 @@ gv_feed(kiln__fcgi *p, const uint8_t *b, size_t n, size_t left)
 			if (pr->have < sizeof(pr->small))
 				memcpy(pr->small + pr->have, b,
 				    k < sizeof(pr->small) - pr->have ?
-				        k :
-				        sizeof(pr->small) - pr->have);
+					k :
+					sizeof(pr->small) - pr->have);
 			pr->have += (uint32_t)k;
 			b += k;
 			n -= k;
@@ -656,7 +657,8 @@ on_header(kiln__fcgi *p)
 	case KILN__FCGI_UNKNOWN_TYPE:
 		return fail(p, "record type sent only by applications");
 	default:
-		return KILN__FCGI_MORE; /* answered FCGI_UNKNOWN_TYPE at the end */
+		return KILN__FCGI_MORE; /* answered FCGI_UNKNOWN_TYPE at the end
+					 */
 	}
 	if (p->type == KILN__FCGI_BEGIN_REQUEST) {
 		if (p->clen != 8)
@@ -955,7 +957,7 @@ kiln__fcgi_enc_iov(kiln__fcgi_enc *e, struct iovec *iov, size_t max)
 	while (rec < KILN__FCGI_ENC_RECS && n + 3 <= max &&
 	    (left = enc_left(e)) > 0) {
 		clen = left < KILN__FCGI_MAX_CONTENT ? left :
-		                                       KILN__FCGI_MAX_CONTENT;
+						       KILN__FCGI_MAX_CONTENT;
 		kiln__fcgi_put_header(e->hdrs[rec], KILN__FCGI_STDOUT, e->id,
 		    (uint16_t)clen, 0);
 		iov_set(&iov[n++], e->hdrs[rec], KILN__FCGI_HEADER_LEN);

@@ -327,4 +327,9 @@ typedef struct tpl_tm {
 void kiln__tpl_civil(int64_t secs, int32_t usec, tpl_tm *tm);
 int64_t kiln__tpl_days_from_civil(int64_t y, int m, int d);
 
+/* --- collectstatic.c ------------------------------------------------- */
+
+/* The `collectstatic` management command. */
+int kiln__cmd_collectstatic(kiln_app *app, int argc, char **argv);
+
 #endif /* KILN_TEMPLATE_INT_H */

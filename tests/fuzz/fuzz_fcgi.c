@@ -11,10 +11,10 @@
  * 64 bytes (sometimes up to 4096). Both runs must see the same events,
  * params, bodies, replies and error (the parser's result must not depend
  * on how reads split the stream). A run ends, as the connection would,
- * at an error or at an over-limit body that was not drained. Every handed-over request is checked against
- * the limits and the parser's promises (unique names without '=' or NUL,
- * NUL-terminated, body within max_body, replies within the buffer).
- * Finally the stream is encoded as a response and decoded back.
+ * at an error or at an over-limit body that was not drained. Every handed-over
+ * request is checked against the limits and the parser's promises (unique names
+ * without '=' or NUL, NUL-terminated, body within max_body, replies within the
+ * buffer). Finally the stream is encoded as a response and decoded back.
  */
 #include "config.h"
 
@@ -32,9 +32,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* What one run saw. */
 typedef struct digest {
-	uint64_t h;       /* FNV-1a over events, params, bodies, replies */
-	size_t events;    /* events other than MORE and FLUSH */
-	size_t consumed;  /* bytes consumed */
+	uint64_t h;	 /* FNV-1a over events, params, bodies, replies */
+	size_t events;	 /* events other than MORE and FLUSH */
+	size_t consumed; /* bytes consumed */
 } digest;
 
 static void
@@ -122,8 +122,8 @@ mix_request(digest *d, const kiln__fcgi *p, const kiln_kvs *params)
  * finished and its arena reset, ERROR ends the run.
  */
 static void
-run(const kiln__fcgi_limits *lim, const uint8_t *s, size_t len,
-    uint64_t seed, digest *d)
+run(const kiln__fcgi_limits *lim, const uint8_t *s, size_t len, uint64_t seed,
+    digest *d)
 {
 	static kiln__fcgi p; /* large; kept off the stack */
 	kiln__fcgi_ev ev;
@@ -147,7 +147,7 @@ run(const kiln__fcgi_limits *lim, const uint8_t *s, size_t len,
 		if (seed != 0) {
 			r = next_rand(&seed);
 			n = (r & 7) == 0 ? (size_t)(r >> 8) % 4096 + 1 :
-			                   (size_t)(r >> 8) % 64 + 1;
+					   (size_t)(r >> 8) % 64 + 1;
 			n = n < len - off ? n : len - off;
 		}
 		ev = kiln__fcgi_feed(&p, s + off, n, &used);
@@ -239,7 +239,8 @@ check_encoder(const uint8_t *s, size_t len, uint64_t seed)
 			if (iov[i].iov_len > clen || ended)
 				abort();
 			/* head and body are adjacent in s. */
-			if (memcmp(iov[i].iov_base, s + got, iov[i].iov_len) != 0)
+			if (memcmp(iov[i].iov_base, s + got, iov[i].iov_len) !=
+			    0)
 				abort();
 			got += iov[i].iov_len;
 			clen -= iov[i].iov_len;

@@ -69,8 +69,7 @@ reset(void)
 
 /* Restarts P with other limits. */
 static void
-limits(size_t max_params, size_t max_bytes, size_t max_body,
-    size_t max_drain)
+limits(size_t max_params, size_t max_bytes, size_t max_body, size_t max_drain)
 {
 	kiln__fcgi_limits lim;
 
@@ -176,12 +175,18 @@ params_rec(kiln_buf *b, unsigned id, const char *const *kv, size_t max)
 }
 
 static const char *const basic[] = {
-	"REQUEST_METHOD", "POST",
-	"REQUEST_URI", "/a?b=1",
-	"SCRIPT_NAME", "/a",
-	"CONTENT_LENGTH", "5",
-	"HTTP_HOST", "example.org",
-	"EMPTY", "",
+	"REQUEST_METHOD",
+	"POST",
+	"REQUEST_URI",
+	"/a?b=1",
+	"SCRIPT_NAME",
+	"/a",
+	"CONTENT_LENGTH",
+	"5",
+	"HTTP_HOST",
+	"example.org",
+	"EMPTY",
+	"",
 	NULL,
 };
 
@@ -217,7 +222,8 @@ feed(kiln_str in, size_t chunk, size_t *used, kiln_buf *out)
 		o = kiln__fcgi_output(&P, &olen);
 		ck_assert_uint_le(olen, KILN__FCGI_OUT_CAP);
 		if (out != NULL && olen > 0)
-			ck_assert_int_eq(kiln_buf_append(out, o, olen), KILN_OK);
+			ck_assert_int_eq(kiln_buf_append(out, o, olen),
+			    KILN_OK);
 		kiln__fcgi_output_consume(&P, olen);
 		if (ev == KILN__FCGI_FLUSH)
 			continue;
@@ -238,10 +244,10 @@ feed_buf(const kiln_buf *b, kiln_buf *out)
 
 /* A record decoded from replies. */
 typedef struct orec {
-	unsigned type;    /* record type */
-	unsigned id;      /* request id */
+	unsigned type;	  /* record type */
+	unsigned id;	  /* request id */
 	const uint8_t *c; /* content */
-	size_t clen;      /* its length */
+	size_t clen;	  /* its length */
 } orec;
 
 /* Decodes replies into r (at most max); asserts they are well formed. */
@@ -344,8 +350,8 @@ START_TEST(test_fcgi_byte_at_a_time_same_result)
 		ck_assert(kiln__fcgi_keep_conn(&P));
 		ck_assert_uint_eq(params.n, 6);
 		for (i = 0; basic[2 * i] != NULL; i++) {
-			ck_assert(kiln_str_eq_c(params.items[i].key,
-			    basic[2 * i]));
+			ck_assert(
+			    kiln_str_eq_c(params.items[i].key, basic[2 * i]));
 			ck_assert(kiln_str_eq_c(params.items[i].val,
 			    basic[2 * i + 1]));
 		}
@@ -571,9 +577,16 @@ END_TEST
 START_TEST(test_fcgi_get_values_ten_names)
 {
 	static const char *const names[10] = {
-		"FCGI_MAX_CONNS", "FCGI_MAX_REQS", "FCGI_MPXS_CONNS",
-		"FCGI_MAX_CONNS", "X", "", "FCGI_MAX_REQSX",
-		"FCGI_MPXS_CONNS", "FCGI_MAX_CONNS_AND_A_VERY_LONG_TAIL", "Y",
+		"FCGI_MAX_CONNS",
+		"FCGI_MAX_REQS",
+		"FCGI_MPXS_CONNS",
+		"FCGI_MAX_CONNS",
+		"X",
+		"",
+		"FCGI_MAX_REQSX",
+		"FCGI_MPXS_CONNS",
+		"FCGI_MAX_CONNS_AND_A_VERY_LONG_TAIL",
+		"Y",
 	};
 	kiln_buf b, pb, out;
 	orec r[4];
@@ -797,7 +810,8 @@ START_TEST(test_fcgi_bad_names_rejected)
 	kiln_buf_init(&b, a, 0);
 	request(&b, 1, 0, eq, "");
 	ck_assert_int_eq(feed_buf(&b, NULL), KILN__FCGI_ERROR);
-	ck_assert_str_eq(kiln__fcgi_why(&P), "'=' in param name DOCUMENT_URI=/x");
+	ck_assert_str_eq(kiln__fcgi_why(&P),
+	    "'=' in param name DOCUMENT_URI=/x");
 	reset();
 	kiln_buf_init(&b, a, 0);
 	request(&b, 1, 0, empty, "");
@@ -851,7 +865,8 @@ START_TEST(test_fcgi_param_limits)
 	/* Records hold whole pairs (108 bytes each), 500 to a record. */
 	stream(&b, KILN__FCGI_PARAMS, 1, pb.ptr, pb.len, 108 * 500);
 	ck_assert_int_eq(feed_buf(&b, NULL), KILN__FCGI_ERROR);
-	ck_assert_str_eq(kiln__fcgi_why(&P), "params over the params byte limit");
+	ck_assert_str_eq(kiln__fcgi_why(&P),
+	    "params over the params byte limit");
 	/* What was kept is bounded by the limit, not by what was sent. */
 	ck_assert_uint_lt(kiln_arena_used(pa), 256 * 1024);
 	kiln_arena_free(pa);
@@ -865,7 +880,8 @@ START_TEST(test_fcgi_param_limits)
 	ck_assert_int_eq(kiln_buf_append_char(&pb, 'N'), KILN_OK);
 	stream(&b, KILN__FCGI_PARAMS, 1, pb.ptr, pb.len, 65535);
 	ck_assert_int_eq(feed_buf(&b, NULL), KILN__FCGI_ERROR);
-	ck_assert_str_eq(kiln__fcgi_why(&P), "param lengths past the params limit");
+	ck_assert_str_eq(kiln__fcgi_why(&P),
+	    "param lengths past the params limit");
 }
 END_TEST
 
@@ -919,12 +935,15 @@ START_TEST(test_fcgi_content_length_mismatch)
 	static const char *const cl5[] = { "CONTENT_LENGTH", "5", NULL };
 	static const char *const bad[] = { "CONTENT_LENGTH", "5x", NULL };
 	static const char *const neg[] = { "CONTENT_LENGTH", "-1", NULL };
+	static const char *const big[] = { "CONTENT_LENGTH",
+		"1234567890123456789", NULL };
 	kiln_buf b;
 
 	kiln_buf_init(&b, a, 0);
 	request(&b, 1, 0, cl5, "hey");
 	ck_assert_int_eq(feed_buf(&b, NULL), KILN__FCGI_ERROR);
-	ck_assert_str_eq(kiln__fcgi_why(&P), "body shorter than CONTENT_LENGTH");
+	ck_assert_str_eq(kiln__fcgi_why(&P),
+	    "body shorter than CONTENT_LENGTH");
 	reset();
 	kiln_buf_init(&b, a, 0);
 	request(&b, 1, 0, cl5, "hello!");
@@ -939,6 +958,11 @@ START_TEST(test_fcgi_content_length_mismatch)
 	request(&b, 1, 0, neg, "");
 	ck_assert_int_eq(feed_buf(&b, NULL), KILN__FCGI_ERROR);
 	ck_assert_str_eq(kiln__fcgi_why(&P), "CONTENT_LENGTH not a number");
+	reset();
+	kiln_buf_init(&b, a, 0);
+	request(&b, 1, 0, big, "");
+	ck_assert_int_eq(feed_buf(&b, NULL), KILN__FCGI_ERROR);
+	ck_assert_str_eq(kiln__fcgi_why(&P), "CONTENT_LENGTH too long");
 }
 END_TEST
 
@@ -959,7 +983,7 @@ START_TEST(test_fcgi_keep_conn_two_requests)
 	kiln__fcgi_finish(&P);
 	kiln__fcgi_attach(&P, a, &params);
 	ck_assert_int_eq(feed((kiln_str){ b.ptr + used, b.len - used },
-	                     SIZE_MAX, NULL, NULL),
+			     SIZE_MAX, NULL, NULL),
 	    KILN__FCGI_REQUEST);
 	ck_assert_uint_eq(params.n, 1);
 	ck_assert(kiln_str_eq_c(param("REQUEST_URI"), "/2"));
@@ -995,7 +1019,7 @@ START_TEST(test_fcgi_encoder_roundtrip)
 		calls++;
 		for (i = 0; i < n; i++)
 			ck_assert_int_eq(kiln_buf_append(&wire, iov[i].iov_base,
-			                     iov[i].iov_len),
+					     iov[i].iov_len),
 			    KILN_OK);
 	}
 	ck_assert_uint_gt(calls, 1);
@@ -1151,8 +1175,9 @@ recv_reply(int fd, kiln_buf *out, bool until_eof)
 			continue;
 		/* Stop once the last complete record is END_REQUEST. */
 		for (i = 0; i + 8 <= out->len; i += rl) {
-			rl = 8 + ((size_t)(uint8_t)out->ptr[i + 4] << 8 |
-			             (uint8_t)out->ptr[i + 5]) +
+			rl = 8 +
+			    ((size_t)(uint8_t)out->ptr[i + 4] << 8 |
+				(uint8_t)out->ptr[i + 5]) +
 			    (uint8_t)out->ptr[i + 6];
 			if (i + rl > out->len)
 				break;
@@ -1181,10 +1206,14 @@ reply_stdout(const kiln_buf *reply, orec *r, size_t *nrec)
 }
 
 static const char *const getreq[] = {
-	"REQUEST_METHOD", "GET",
-	"REQUEST_URI", "/",
-	"SCRIPT_NAME", "",
-	"CONTENT_LENGTH", "",
+	"REQUEST_METHOD",
+	"GET",
+	"REQUEST_URI",
+	"/",
+	"SCRIPT_NAME",
+	"",
+	"CONTENT_LENGTH",
+	"",
 	NULL,
 };
 
@@ -1207,12 +1236,12 @@ START_TEST(test_fcgi_native_request_response)
 	ck_assert_int_eq(kiln__transport_native.next(st, a, &pm, &body),
 	    KILN__NEXT_REQUEST);
 	ck_assert_uint_eq(pm.n, 4);
-	ck_assert(kiln_str_eq_c(*kiln_kvs_get(&pm, KILN_STR("REQUEST_URI")),
-	    "/"));
+	ck_assert(
+	    kiln_str_eq_c(*kiln_kvs_get(&pm, KILN_STR("REQUEST_URI")), "/"));
 	ck_assert_uint_eq(body.len, 0);
 	ck_assert_int_eq(kiln__transport_native.respond(st,
-	                     KILN_STR("Status: 200 OK\r\n\r\n"),
-	                     KILN_STR("hello")),
+			     KILN_STR("Status: 200 OK\r\n\r\n"),
+			     KILN_STR("hello")),
 	    KILN_OK);
 	kiln_buf_init(&reply, a, 0);
 	ck_assert(recv_reply(fd, &reply, true)); /* closed: no keep-conn */
@@ -1221,7 +1250,7 @@ START_TEST(test_fcgi_native_request_response)
 	assert_end(&r[n - 1], 1, 0, KILN__FCGI_REQUEST_COMPLETE);
 	/* Answering twice is refused. */
 	ck_assert_int_ne(kiln__transport_native.respond(st, KILN_STR("x"),
-	                     KILN_STR("")),
+			     KILN_STR("")),
 	    KILN_OK);
 	close(fd);
 	kiln__transport_native.fini(st);
@@ -1256,8 +1285,8 @@ START_TEST(test_fcgi_native_keep_conn_and_idle)
 	ck_assert_int_eq(kiln__transport_native.next(st, a, &pm, &body),
 	    KILN__NEXT_REQUEST);
 	ck_assert(kiln_str_eq_c(body, "hello"));
-	ck_assert_int_eq(kiln__transport_native.respond(st, KILN_STR("A\r\n\r\n"),
-	                     KILN_STR("1")),
+	ck_assert_int_eq(kiln__transport_native.respond(st,
+			     KILN_STR("A\r\n\r\n"), KILN_STR("1")),
 	    KILN_OK);
 	kiln_buf_init(&reply, a, 0);
 	ck_assert(!recv_reply(fd, &reply, false));
@@ -1273,8 +1302,8 @@ START_TEST(test_fcgi_native_keep_conn_and_idle)
 	ck_assert_int_eq(kiln__transport_native.next(st, a, &pm, &body),
 	    KILN__NEXT_REQUEST);
 	ck_assert_uint_eq(pm.n, 4);
-	ck_assert_int_eq(kiln__transport_native.respond(st, KILN_STR("B\r\n\r\n"),
-	                     KILN_STR("")),
+	ck_assert_int_eq(kiln__transport_native.respond(st,
+			     KILN_STR("B\r\n\r\n"), KILN_STR("")),
 	    KILN_OK);
 	kiln_buf_init(&reply, a, 0);
 	ck_assert(!recv_reply(fd, &reply, false));
@@ -1373,10 +1402,10 @@ START_TEST(test_fcgi_native_toobig)
 	kiln_kvs_init(&pm, a);
 	ck_assert_int_eq(kiln__transport_native.next(st, a, &pm, &body),
 	    KILN__NEXT_TOOBIG);
-	ck_assert(kiln_str_eq_c(*kiln_kvs_get(&pm, KILN_STR("REQUEST_URI")),
-	    "/up"));
+	ck_assert(
+	    kiln_str_eq_c(*kiln_kvs_get(&pm, KILN_STR("REQUEST_URI")), "/up"));
 	ck_assert_int_eq(kiln__transport_native.respond(st,
-	                     KILN_STR("Status: 413\r\n\r\n"), KILN_STR("")),
+			     KILN_STR("Status: 413\r\n\r\n"), KILN_STR("")),
 	    KILN_OK);
 	kiln_buf_init(&reply, a, 0);
 	ck_assert(recv_reply(fd, &reply, true));
@@ -1417,8 +1446,8 @@ START_TEST(test_fcgi_native_abort_then_request)
 	kiln_kvs_init(&pm, a);
 	ck_assert_int_eq(kiln__transport_native.next(st, a, &pm, &body),
 	    KILN__NEXT_REQUEST);
-	ck_assert_int_eq(kiln__transport_native.respond(st, KILN_STR("C\r\n\r\n"),
-	                     KILN_STR("")),
+	ck_assert_int_eq(kiln__transport_native.respond(st,
+			     KILN_STR("C\r\n\r\n"), KILN_STR("")),
 	    KILN_OK);
 	close(fd);
 	kiln__transport_native.fini(st);
@@ -1449,8 +1478,8 @@ START_TEST(test_fcgi_native_write_timeout)
 	big.ptr = p;
 	big.len = 16 << 20;
 	t0 = ms();
-	ck_assert_int_eq(kiln__transport_native.respond(st, KILN_STR("D\r\n\r\n"),
-	                     big),
+	ck_assert_int_eq(kiln__transport_native.respond(st,
+			     KILN_STR("D\r\n\r\n"), big),
 	    KILN_ETIMEDOUT);
 	ck_assert_int_ge(ms() - t0, 250);
 	ck_assert_int_lt(ms() - t0, 1500);

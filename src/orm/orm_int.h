@@ -1,0 +1,137 @@
+/*
+ * Copyright (c) 2026 The Kiln authors. MIT licence; see COPYING.
+ *
+ * Internals of the ORM: the per-model metadata computed at registration,
+ * the layouts of rows, conditions and QuerySets, value conversion between
+ * C, rows and the database, and the SQL compiler's interface.
+ */
+#ifndef KILN_ORM_INT_H
+#define KILN_ORM_INT_H
+
+#include <kiln/kiln.h>
+#include <kiln/orm.h>
+
+#include "db_int.h"
+
+#define KILN__ORM_MAXJOIN 16 /* joins in one query */
+
+/* What registration computed for a model. */
+typedef struct kiln__meta {
+	const kiln_model *m; /* the model */
+	const char **cols;   /* column name of each field */
+	size_t pk;	     /* index of the primary key field */
+} kiln__meta;
+
+struct kiln_row {
+	kiln_app *app;	      /* the app */
+	kiln_arena *a;	      /* owner of everything here */
+	const kiln__meta *mt; /* the model */
+	kiln_val *vals;	      /* one value per field, canonical form */
+	kiln_row **rel;	      /* per field: the related row, or NULL */
+	const char *db;	      /* alias it came from or went to */
+};
+
+enum { KILN__Q_LEAF, KILN__Q_AND, KILN__Q_OR, KILN__Q_NOT };
+
+struct kiln_q {
+	int kind;	    /* KILN__Q_* */
+	const char *lookup; /* LEAF: "author__name__icontains" */
+	const kiln_val *v;  /* LEAF: the value (NULL: null) */
+	kiln_q *x, *y;	    /* AND/OR: both; NOT: x */
+};
+
+struct kiln_qs {
+	kiln_app *app;	      /* the app */
+	kiln_arena *a;	      /* everything of this QuerySet */
+	const kiln__meta *mt; /* the model */
+	kiln_q *where;	      /* the conditions, or NULL */
+	const char **order;   /* order_by items */
+	size_t norder;	      /* entries in order */
+	bool order_set;	      /* order_by was called */
+	int64_t lo, hi;	      /* slice; hi < 0: open */
+	const char **related; /* select_related paths */
+	size_t nrelated;      /* entries */
+	bool distinct;	      /* SELECT DISTINCT */
+	const char *alias;    /* using(), or NULL */
+	kiln_err err;	      /* a builder's failure, reported later */
+	const char *errmsg;   /* its message */
+	kiln_row **rows;      /* fetched rows */
+	size_t nrows;	      /* count */
+	bool fetched;	      /* rows is valid */
+};
+
+/* What the compiler makes. */
+typedef enum kiln__sqlmode {
+	KILN__SQL_SELECT, /* rows (with select_related columns) */
+	KILN__SQL_COUNT,  /* SELECT COUNT(*) */
+	KILN__SQL_EXISTS, /* SELECT 1 ... LIMIT 1 */
+	KILN__SQL_AGG,	  /* SELECT AGG(field) */
+	KILN__SQL_PKS,	  /* SELECT pk */
+	KILN__SQL_UPDATE, /* UPDATE ... SET field = ? (no joins) */
+} kiln__sqlmode;
+
+/* One select_related row in a result: where its columns start. */
+typedef struct kiln__relplan {
+	const kiln__meta *mt; /* its model */
+	int parent;	      /* -1: the base row, else a relplan index */
+	size_t fk;	      /* the FK field in the parent's model */
+	size_t col0;	      /* first column */
+} kiln__relplan;
+
+typedef struct kiln__sql {
+	kiln_buf b;		 /* the statement */
+	const kiln_val **params; /* bound values, in order */
+	size_t nparams, capparams;
+	kiln__relplan rel[KILN__ORM_MAXJOIN]; /* select_related rows */
+	size_t nrel;			      /* entries in rel */
+	bool empty; /* the result is known to be empty */
+} kiln__sql;
+
+/*
+ * Compiles qs for vendor ("sqlite", "mysql"). For AGG, agg and field
+ * say what; for UPDATE, field and v. ordmode 1 orders by the primary key
+ * when nothing else orders (first()), 2 also reverses the order (last()).
+ * Returns KILN_OK or KILN_EINVAL / KILN_ENOMEM with kiln_app_errmsg.
+ */
+kiln_err kiln__orm_compile(kiln_qs *qs, const char *vendor, kiln__sqlmode mode,
+    kiln_agg agg, const char *field, const kiln_val *v, int ordmode,
+    kiln__sql *out);
+
+/* Returns the metadata of a registered model, or NULL with a message. */
+const kiln__meta *kiln__orm_meta(kiln_app *app, const kiln_model *m);
+
+/* Returns the index of field name (or "pk", or an FK's column), or -1. */
+long kiln__orm_field_index(const kiln_model *m, const char *name);
+
+/*
+ * Converts v to the canonical value of field f (into *out, strings in a).
+ * strict also checks what saving checks (length, choices, formats, NULL
+ * allowed). Returns KILN_OK or KILN_EINVAL with kiln_app_errmsg.
+ */
+kiln_err kiln__orm_clean(kiln_app *app, kiln_arena *a, const kiln_model *m,
+    const kiln_field *f, const kiln_val *v, bool strict, kiln_val *out);
+
+/* Returns the value to bind for a canonical value of f (in a), or NULL. */
+const kiln_val *kiln__orm_bind(kiln_arena *a, const kiln_field *f,
+    const kiln_val *v);
+
+/* Converts a database value of f to its canonical form. */
+kiln_err kiln__orm_from_db(kiln_arena *a, const kiln_field *f,
+    const kiln_val *in, kiln_val *out);
+
+/* Builds a row of mt from ncols database values (NULL when out of memory). */
+kiln_row *kiln__orm_row_load(kiln_app *app, kiln_arena *a, const kiln__meta *mt,
+    const kiln_val *vals, const char *alias);
+
+/* Runs sql on c and returns every row (values per row) in a. */
+kiln_err kiln__orm_run(kiln_db_conn *c, kiln_arena *a, const kiln__sql *s,
+    kiln_val ***rows, size_t *n, int64_t *affected, int64_t *insert_id);
+
+/* The write alias for a row of m: explicit, router, own, "default". */
+const char *kiln__orm_write_alias(kiln_app *app, const kiln_model *m,
+    const char *explicit_alias, const char *own);
+
+/* Every registered model (for on_delete). */
+const kiln__ptrs *kiln__orm_models(kiln_app *app);
+
+#endif /* KILN_ORM_INT_H */
