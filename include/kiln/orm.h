@@ -84,6 +84,7 @@ typedef struct kiln_field {
 	kiln_on_delete on_delete;    /* FK: what deleting the target does */
 	const char *const *choices;  /* allowed values, NULL-terminated */
 	const char *column;	     /* column name (NULL: name, FK: name_id) */
+	const char *related_name; /* FK: the reverse accessor (NULL: model_set) */
 } kiln_field;
 
 /* A model; static const. */
@@ -93,8 +94,10 @@ typedef struct kiln_model {
 	const char *table;	  /* "blog_post" */
 	const kiln_field *fields; /* the fields, in column order */
 	size_t nfields;		  /* entries in fields */
-	const char *const
-	    *ordering; /* default order ("-created"), NULL-ended */
+	/* The default order ("-created"), NULL-ended, or NULL. */
+	const char *const *ordering;
+	/* Groups of fields unique together ("author,slug"), NULL-ended. */
+	const char *const *unique_together;
 } kiln_model;
 
 /*
@@ -180,6 +183,15 @@ KILN_API KILN_WARN_UNUSED kiln_err kiln_row_related(kiln_row *r, const char *fk,
     kiln_row **out);
 
 /*
+ * The rows of another model whose FK points at r, by reverse name
+ * ("comment_set", or the FK's related_name), in that model's order: from
+ * prefetch_related when it was used, else fetched now (and kept). In r's
+ * arena. Returns KILN_OK, KILN_ENOTFOUND (no such relation) or KILN_EDB.
+ */
+KILN_API KILN_WARN_UNUSED kiln_err kiln_row_reverse(kiln_row *r,
+    const char *name, kiln_row ***rows, size_t *n);
+
+/*
  * Saves the row: an UPDATE when it has a primary key (an INSERT when no
  * row matched), else an INSERT that sets the key. auto_now fields are
  * set first. Sends pre_save and post_save (kiln_orm_event, sender the
@@ -197,6 +209,14 @@ KILN_API KILN_WARN_UNUSED kiln_err kiln_row_save_using(kiln_row *r,
  * updates). Sends pre_delete and post_delete. The row's key becomes NULL.
  */
 KILN_API KILN_WARN_UNUSED kiln_err kiln_row_delete(kiln_row *r);
+
+/*
+ * Inserts n rows of one model with multi-row INSERTs (Django's
+ * bulk_create): no signals, and the keys of rows without one stay unset.
+ * On the routers' write database. Returns KILN_OK, KILN_EINVAL or KILN_EDB.
+ */
+KILN_API KILN_WARN_UNUSED kiln_err kiln_orm_bulk_create(kiln_row **rows,
+    size_t n);
 
 /* Reloads every field from the database. KILN_ENOTFOUND when it is gone. */
 KILN_API KILN_WARN_UNUSED kiln_err kiln_row_refresh(kiln_row *r);
@@ -266,6 +286,15 @@ KILN_API kiln_qs *kiln_qs_order_by(kiln_qs *qs, const char *field, ...);
 /* Python's qs[start:stop]: LIMIT/OFFSET. stop < 0 means no end. */
 KILN_API kiln_qs *kiln_qs_slice(kiln_qs *qs, int64_t start, int64_t stop);
 
+/*
+ * Loads related rows with one extra query per name after the main one:
+ * a forward FK of this model ("author"), or a reverse relation, which is
+ * the related_name of another model's FK to this one or, without one,
+ * that model's name in lower case with "_set" ("comment_set"). Read them
+ * with kiln_row_related and kiln_row_reverse.
+ */
+KILN_API kiln_qs *kiln_qs_prefetch_related(kiln_qs *qs, const char *name);
+
 /* Loads the rows behind an FK path ("author", "author__team") by JOIN. */
 KILN_API kiln_qs *kiln_qs_select_related(kiln_qs *qs, const char *path);
 
@@ -307,6 +336,17 @@ typedef enum kiln_agg {
  */
 KILN_API KILN_WARN_UNUSED kiln_err kiln_qs_aggregate(kiln_qs *qs, kiln_agg agg,
     const char *field, kiln_val **out);
+
+/*
+ * values() and values_list(): a list with one map (path to value) or one
+ * list per row, of the fields named (NULL-ended, paths across FKs
+ * allowed; none named: every field, FKs under their column name). In
+ * the QuerySet's arena.
+ */
+KILN_API KILN_WARN_UNUSED kiln_err kiln_qs_values(kiln_qs *qs, kiln_val **out,
+    const char *field, ...);
+KILN_API KILN_WARN_UNUSED kiln_err kiln_qs_values_list(kiln_qs *qs,
+    kiln_val **out, const char *field, ...);
 
 /*
  * UPDATE of one field on every matching row (no signals, as in Django);

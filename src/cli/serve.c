@@ -353,6 +353,10 @@ kiln__cmd_serve(kiln_app *app, int argc, char **argv)
 		return 1;
 	}
 	board->listen_fd = fd;
+	if (kiln__transport_cfg_load(app, fd, &cfg) != KILN_OK) {
+		fprintf(stderr, "serve: %s\n", kiln_app_errmsg(app));
+		return 1;
+	}
 	ctl = ctl_path(app, listen);
 	pc.ctl_fd = ctl != NULL ? make_ctl(ctl) : -1;
 	if (kiln__status_register(app, board) != KILN_OK) {
@@ -373,7 +377,6 @@ kiln__cmd_serve(kiln_app *app, int argc, char **argv)
 		(void)write(ready_fd, "r", 1);
 		close(ready_fd);
 	}
-	kiln__transport_cfg_load(app, fd, &cfg);
 	rc = kiln__serve(app, board, &pc, tp, &cfg, &upgraded);
 	if (pc.ctl_fd >= 0)
 		close(pc.ctl_fd);

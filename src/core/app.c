@@ -38,6 +38,9 @@ static const kiln_setting_def core_settings[] = {
 	    "permissions of a unix socket (octal)" },
 	{ "server.backlog", KILN_SETTING_INT, "511", 1, 65535,
 	    "listen queue length" },
+	{ "server.allow_from", KILN_SETTING_STR, "127.0.0.1 ::1", 0, 0,
+	    "TCP peers (addresses or networks, 'all') the native transport "
+	    "accepts" },
 	{ "server.socket_owner", KILN_SETTING_STR, NULL, 0, 0,
 	    "user that owns a unix socket (name or uid)" },
 	{ "server.socket_group", KILN_SETTING_STR, NULL, 0, 0,

@@ -28,6 +28,14 @@
 static kiln_err db_init_app(kiln_app *app, const kiln_ext *ext);
 static kiln_err db_init_worker(kiln_app *app, const kiln_ext *ext);
 static void db_fini_worker(kiln_app *app, const kiln_ext *ext);
+static int cmd_createtables(kiln_app *app, int argc, char **argv);
+
+static const kiln_command db_commands[] = {
+	{ "createtables", "[alias]",
+	    "create the missing tables of registered models (all databases, "
+	    "or one)",
+	    cmd_createtables },
+};
 
 static const kiln_setting_def db_settings[] = {
 	{ "database.url", KILN_SETTING_STR, "sqlite:db.sqlite3", 0, 0,
@@ -48,6 +56,8 @@ const kiln_ext kiln_db = {
 	.fini_worker = db_fini_worker,
 	.settings = db_settings,
 	.nsettings = sizeof(db_settings) / sizeof(db_settings[0]),
+	.commands = db_commands,
+	.ncommands = sizeof(db_commands) / sizeof(db_commands[0]),
 };
 
 int64_t
@@ -672,4 +682,46 @@ kiln_db_close(kiln_db_cursor *cur)
 		cur->slot->busy = false;
 	else
 		c->ops->finalize(cur->h);
+}
+
+/*
+ * APP createtables [alias]: kiln_orm_create_tables on one alias, or on
+ * every configured one (the routers' allow_migrate decides per model).
+ * A stop-gap until migrations; tables that exist are left alone.
+ */
+static int
+cmd_createtables(kiln_app *app, int argc, char **argv)
+{
+	kiln__db *db = kiln__db_state(app);
+	kiln_db_conn *c;
+	size_t i;
+
+	if (db == NULL || build(db) != KILN_OK) {
+		fprintf(stderr, "%s: %s\n", argv[0], kiln_app_errmsg(app));
+		return 1;
+	}
+	if (argc > 2) {
+		fprintf(stderr, "usage: %s [alias]\n", argv[0]);
+		return 2;
+	}
+	for (i = 0; i < db->conns.n; i++) {
+		c = db->conns.items[i];
+		if (argc == 2 && strcmp(argv[1], c->alias) != 0)
+			continue;
+		if (kiln_orm_create_tables(app, c->alias) != KILN_OK) {
+			fprintf(stderr, "%s: %s\n", argv[0],
+			    kiln_app_errmsg(app));
+			return 1;
+		}
+		printf("tables created on %s (%s)\n", c->alias,
+		    c->ops->vendor);
+		if (argc == 2)
+			return 0;
+	}
+	if (argc == 2) {
+		fprintf(stderr, "%s: no database named '%s'\n", argv[0],
+		    argv[1]);
+		return 1;
+	}
+	return 0;
 }

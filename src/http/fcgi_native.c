@@ -377,6 +377,8 @@ nt_accept(nt_state *st)
 {
 	kiln__fcgi_limits lim;
 	struct epoll_event ev;
+	struct sockaddr_storage peer;
+	socklen_t plen;
 	struct pollfd pfd;
 	int fd, one, rc;
 
@@ -395,8 +397,16 @@ nt_accept(nt_state *st)
 			return KILN__NEXT_STOP;
 		if (rc <= 0)
 			continue;
-		fd = accept4(st->cfg.listen_fd, NULL, NULL,
+		plen = sizeof(peer);
+		fd = accept4(st->cfg.listen_fd, (struct sockaddr *)&peer, &plen,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0 && !kiln__allow_match(&st->cfg.allow,
+				   (struct sockaddr *)&peer)) {
+			nt_log("connection refused: peer not in "
+			       "server.allow_from");
+			close(fd);
+			continue;
+		}
 		if (fd >= 0)
 			break;
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||

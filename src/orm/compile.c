@@ -47,17 +47,19 @@ typedef struct cctx {
 	size_t njoins;		       /* entries */
 	kiln_buf w;		       /* the WHERE text */
 	kiln__sql *out;		       /* parameters go here */
+	struct target *vt; /* VALUES: the resolved fields */
 } cctx;
 
 /* A resolved lookup: the column and what to do with it. */
-typedef struct target {
+struct target {
 	int join;	      /* -1: base table */
 	const kiln__meta *mt; /* the model the field is on */
 	const kiln_field *f;  /* the field */
 	size_t fi;	      /* its index */
 	const char *op;	      /* "exact", ... */
 	bool nullable;	      /* the column can be NULL here */
-} target;
+};
+typedef struct target target;
 
 static const char *const ops[] = { "exact", "iexact", "contains", "icontains",
 	"startswith", "istartswith", "endswith", "iendswith", "in", "gt", "gte",
@@ -456,6 +458,27 @@ related(cctx *c)
 	return KILN_OK;
 }
 
+/* Resolves the fields of values() into c->vt and out->vf. */
+static kiln_err
+values(cctx *c)
+{
+	size_t i, n = c->qs->nvfields;
+	kiln_err rc;
+
+	if (n == 0 || n > KILN__ORM_MAXVALUES)
+		return fail(c, KILN_EINVAL, "values: 1 to %d fields",
+		    KILN__ORM_MAXVALUES);
+	if ((c->vt = kiln_arena_calloc(c->a, n, sizeof(*c->vt))) == NULL)
+		return KILN_ENOMEM;
+	for (i = 0; i < n; i++) {
+		if ((rc = resolve(c, c->qs->vfields[i], false, &c->vt[i])) !=
+		    KILN_OK)
+			return rc;
+		c->out->vf[i] = c->vt[i].f;
+	}
+	return KILN_OK;
+}
+
 /* Appends the ORDER BY clause (order may be reversed for last()). */
 static kiln_err
 order(cctx *c, kiln_buf *b, bool reverse, bool need)
@@ -599,6 +622,7 @@ assemble(cctx *c, kiln_buf *b, kiln__sqlmode mode, kiln_agg agg,
 
 	kiln_buf_init(&ord, c->a, 64);
 	if (mode == KILN__SQL_SELECT || mode == KILN__SQL_PKS || sub ||
+	    mode == KILN__SQL_VALUES ||
 	    mode == KILN__SQL_EXISTS) {
 		if ((rc = order(c, &ord, ordmode == 2, ordmode != 0)) !=
 		    KILN_OK)
@@ -616,6 +640,12 @@ assemble(cctx *c, kiln_buf *b, kiln__sqlmode mode, kiln_agg agg,
 		kiln_buf_append_c(b, "DISTINCT ");
 	if (mode == KILN__SQL_SELECT) {
 		select_list(c, b);
+	} else if (mode == KILN__SQL_VALUES) {
+		for (size_t k = 0; k < c->qs->nvfields; k++) {
+			if (k > 0)
+				kiln_buf_append_c(b, ", ");
+			col(c, b, c->vt[k].join, c->vt[k].mt, c->vt[k].fi);
+		}
 	} else if (mode == KILN__SQL_PKS || (sub && mode == KILN__SQL_COUNT)) {
 		if (sub && qs->distinct)
 			columns(c, b, -1, qs->mt);
@@ -716,6 +746,8 @@ kiln__orm_compile(kiln_qs *qs, const char *vendor, kiln__sqlmode mode,
 		return out->b.oom || c.w.oom ? KILN_ENOMEM : KILN_OK;
 	}
 	if (mode == KILN__SQL_SELECT && (rc = related(&c)) != KILN_OK)
+		return rc;
+	if (mode == KILN__SQL_VALUES && (rc = values(&c)) != KILN_OK)
 		return rc;
 	if (mode == KILN__SQL_AGG &&
 	    (rc = resolve(&c, field, false, &at)) != KILN_OK)

@@ -136,6 +136,35 @@ field_check(kiln_app *app, const kiln_model *m, const kiln_field *f)
 	return KILN_OK;
 }
 
+/* Checks that each unique_together group names fields of m. */
+static kiln_err
+together_check(kiln_app *app, const kiln_model *m)
+{
+	char name[64];
+	const char *p, *comma;
+	size_t i, len;
+
+	for (i = 0; m->unique_together != NULL && m->unique_together[i];
+	     i++) {
+		for (p = m->unique_together[i]; p != NULL;
+		     p = comma != NULL ? comma + 1 : NULL) {
+			comma = strchr(p, ',');
+			len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+			if (len == 0 || len >= sizeof(name))
+				return kiln__app_error(app, KILN_EINVAL,
+				    "%s: bad unique_together '%s'", m->name,
+				    m->unique_together[i]);
+			memcpy(name, p, len);
+			name[len] = '\0';
+			if (kiln__orm_field_index(m, name) < 0)
+				return kiln__app_error(app, KILN_EINVAL,
+				    "%s: unique_together names no field '%s'",
+				    m->name, name);
+		}
+	}
+	return KILN_OK;
+}
+
 kiln_err
 kiln_model_register(kiln_app *app, const kiln_model *m)
 {
@@ -204,6 +233,8 @@ kiln_model_register(kiln_app *app, const kiln_model *m)
 				    m->name, m->ordering[i]);
 		}
 	}
+	if ((rc = together_check(app, m)) != KILN_OK)
+		return rc;
 	if (kiln__ptrs_push(&db->models, a, mt) != KILN_OK)
 		return kiln__app_error(app, KILN_ENOMEM, "out of memory");
 	return KILN_OK;

@@ -13,7 +13,8 @@
 
 #include "db_int.h"
 
-#define KILN__ORM_MAXJOIN 16 /* joins in one query */
+#define KILN__ORM_MAXJOIN   16 /* joins in one query */
+#define KILN__ORM_MAXVALUES 64 /* columns of values() */
 
 /* What registration computed for a model. */
 typedef struct kiln__meta {
@@ -22,12 +23,21 @@ typedef struct kiln__meta {
 	size_t pk;	     /* index of the primary key field */
 } kiln__meta;
 
+/* The rows of a reverse relation, kept on the row they point at. */
+typedef struct kiln__rset {
+	const char *name;        /* "comment_set" */
+	kiln_row **rows;         /* the rows */
+	size_t n;                /* count */
+	struct kiln__rset *next; /* the row's next set */
+} kiln__rset;
+
 struct kiln_row {
 	kiln_app *app;	      /* the app */
 	kiln_arena *a;	      /* owner of everything here */
 	const kiln__meta *mt; /* the model */
 	kiln_val *vals;	      /* one value per field, canonical form */
 	kiln_row **rel;	      /* per field: the related row, or NULL */
+	struct kiln__rset *sets; /* reverse relations loaded */
 	const char *db;	      /* alias it came from or went to */
 };
 
@@ -51,7 +61,11 @@ struct kiln_qs {
 	int64_t lo, hi;	      /* slice; hi < 0: open */
 	const char **related; /* select_related paths */
 	size_t nrelated;      /* entries */
+	const char **prefetch; /* prefetch_related names */
+	size_t nprefetch;      /* entries */
 	bool distinct;	      /* SELECT DISTINCT */
+	const char **vfields; /* VALUES: the field paths */
+	size_t nvfields; /* entries */
 	const char *alias;    /* using(), or NULL */
 	kiln_err err;	      /* a builder's failure, reported later */
 	const char *errmsg;   /* its message */
@@ -67,7 +81,8 @@ typedef enum kiln__sqlmode {
 	KILN__SQL_EXISTS, /* SELECT 1 ... LIMIT 1 */
 	KILN__SQL_AGG,	  /* SELECT AGG(field) */
 	KILN__SQL_PKS,	  /* SELECT pk */
-	KILN__SQL_UPDATE, /* UPDATE ... SET field = ? (no joins) */
+	KILN__SQL_UPDATE, /* UPDATE ... SET field = ? */
+	KILN__SQL_VALUES, /* SELECT of qs->vfields */
 } kiln__sqlmode;
 
 /* One select_related row in a result: where its columns start. */
@@ -85,6 +100,7 @@ typedef struct kiln__sql {
 	kiln__relplan rel[KILN__ORM_MAXJOIN]; /* select_related rows */
 	size_t nrel;			      /* entries in rel */
 	bool empty; /* the result is known to be empty */
+	const kiln_field *vf[KILN__ORM_MAXVALUES]; /* VALUES: each column's */
 } kiln__sql;
 
 /*
@@ -130,6 +146,17 @@ kiln_err kiln__orm_run(kiln_db_conn *c, kiln_arena *a, const kiln__sql *s,
 /* The write alias for a row of m: explicit, router, own, "default". */
 const char *kiln__orm_write_alias(kiln_app *app, const kiln_model *m,
     const char *explicit_alias, const char *own);
+
+/*
+ * Finds the reverse relation name of model m: the model holding the FK
+ * and the FK's index. Returns false when there is none.
+ */
+bool kiln__orm_reverse(kiln_app *app, const kiln_model *m, const char *name,
+    const kiln__meta **from, size_t *fk);
+
+/* Loads the prefetch_related names of qs onto rows (n of them). */
+kiln_err kiln__orm_prefetch(kiln_qs *qs, kiln_row **rows, size_t n,
+    const char *alias);
 
 /* Every registered model (for on_delete). */
 const kiln__ptrs *kiln__orm_models(kiln_app *app);

@@ -221,6 +221,20 @@ kiln_qs_select_related(kiln_qs *qs, const char *path)
 }
 
 kiln_qs *
+kiln_qs_prefetch_related(kiln_qs *qs, const char *name)
+{
+	kiln_qs *n = clone(qs);
+
+	if (n == NULL || name == NULL)
+		return NULL;
+	if ((n->prefetch = list_add(n->a, n->prefetch, n->nprefetch, name)) ==
+	    NULL)
+		return NULL;
+	n->nprefetch++;
+	return n;
+}
+
+kiln_qs *
 kiln_qs_distinct(kiln_qs *qs)
 {
 	kiln_qs *n = clone(qs);
@@ -329,7 +343,11 @@ fetch(kiln_qs *qs, int ordmode, kiln_row ***rows, size_t *n)
 	if ((rc = run(qs, c, KILN__SQL_SELECT, KILN_AGG_COUNT, NULL, ordmode,
 		 &s, &vals, n)) != KILN_OK)
 		return rc;
-	return load(qs, &s, vals, *n, kiln_db_alias(c), rows);
+	if ((rc = load(qs, &s, vals, *n, kiln_db_alias(c), rows)) != KILN_OK)
+		return rc;
+	return qs->nprefetch > 0
+	    ? kiln__orm_prefetch(qs, *rows, *n, kiln_db_alias(c))
+	    : KILN_OK;
 }
 
 kiln_err
@@ -621,6 +639,95 @@ kiln_qs_delete(kiln_qs *qs, int64_t *n)
 	}
 	qs->fetched = false;
 	return KILN_OK;
+}
+
+/*
+ * values()/values_list(): the named fields (NULL-ended; none named: every
+ * field of the model) of each row, as maps or as lists.
+ */
+static kiln_err
+values_run(kiln_qs *qs, bool as_list, const char *first, va_list ap,
+    kiln_val **out)
+{
+	const char **names;
+	kiln_val **vals, *list, *item, *v;
+	kiln_db_conn *c;
+	kiln__sql s;
+	kiln_qs *vq;
+	const char *f;
+	size_t i, k, n = 0, nrows;
+	kiln_err rc;
+
+	*out = NULL;
+	if ((rc = usable(qs)) != KILN_OK)
+		return rc;
+	if ((vq = clone(qs)) == NULL ||
+	    (names = kiln_arena_calloc(qs->a, KILN__ORM_MAXVALUES,
+		 sizeof(*names))) == NULL)
+		return kiln__app_error(qs->app, KILN_ENOMEM, "out of memory");
+	for (f = first; f != NULL && n < KILN__ORM_MAXVALUES;
+	     f = va_arg(ap, const char *))
+		names[n++] = f;
+	if (f != NULL)
+		return kiln__app_error(qs->app, KILN_ELIMIT,
+		    "values: more than %d fields", KILN__ORM_MAXVALUES);
+	for (i = 0; n == 0 && i < qs->mt->m->nfields; i++)
+		names[i] = qs->mt->m->fields[i].type == KILN_FIELD_FK
+		    ? qs->mt->cols[i]
+		    : qs->mt->m->fields[i].name;
+	if (n == 0)
+		n = qs->mt->m->nfields;
+	vq->vfields = names;
+	vq->nvfields = n;
+	if ((c = read_conn(vq)) == NULL)
+		return KILN_EDB;
+	if ((rc = run(vq, c, KILN__SQL_VALUES, KILN_AGG_COUNT, NULL, 0, &s,
+		 &vals, &nrows)) != KILN_OK)
+		return rc;
+	if ((list = kiln_val_list(qs->a)) == NULL)
+		return kiln__app_error(qs->app, KILN_ENOMEM, "out of memory");
+	for (i = 0; i < nrows; i++) {
+		item = as_list ? kiln_val_list(qs->a) : kiln_val_map(qs->a);
+		if (item == NULL || kiln_val_push(list, item) != KILN_OK)
+			return kiln__app_error(qs->app, KILN_ENOMEM,
+			    "out of memory");
+		for (k = 0; k < n; k++) {
+			if ((v = kiln_arena_alloc(qs->a, sizeof(*v))) == NULL ||
+			    kiln__orm_from_db(qs->a, s.vf[k], &vals[i][k], v) !=
+				KILN_OK ||
+			    (as_list ? kiln_val_push(item, v)
+				     : kiln_val_set(item, names[k], v)) !=
+				KILN_OK)
+				return kiln__app_error(qs->app, KILN_ENOMEM,
+				    "values: out of memory or a bad value");
+		}
+	}
+	*out = list;
+	return KILN_OK;
+}
+
+kiln_err
+kiln_qs_values(kiln_qs *qs, kiln_val **out, const char *field, ...)
+{
+	va_list ap;
+	kiln_err rc;
+
+	va_start(ap, field);
+	rc = values_run(qs, false, field, ap, out);
+	va_end(ap);
+	return rc;
+}
+
+kiln_err
+kiln_qs_values_list(kiln_qs *qs, kiln_val **out, const char *field, ...)
+{
+	va_list ap;
+	kiln_err rc;
+
+	va_start(ap, field);
+	rc = values_run(qs, true, field, ap, out);
+	va_end(ap);
+	return rc;
 }
 
 kiln_err

@@ -455,6 +455,84 @@ kiln_row_save_using(kiln_row *r, const char *alias)
 	return KILN_OK;
 }
 
+/*
+ * Inserts rows[0..n) of one model with multi-row INSERTs, at most 100
+ * rows (and 30000 parameters, under SQLite's limit) per statement.
+ */
+static kiln_err
+bulk_chunk(kiln_db_conn *c, kiln_row **rows, size_t n)
+{
+	const kiln__meta *mt = rows[0]->mt;
+	kiln__sql s;
+	size_t i, k, per = mt->m->nfields;
+	const kiln_val *b;
+	kiln_arena *a = rows[0]->a;
+
+	memset(&s, 0, sizeof(s));
+	kiln_buf_init(&s.b, a, 256);
+	if ((s.params = kiln_arena_calloc(a, n * per, sizeof(*s.params))) ==
+	    NULL)
+		return KILN_ENOMEM;
+	kiln_buf_printf(&s.b, "INSERT INTO \"%s\" (", mt->m->table);
+	for (k = 0; k < per; k++)
+		kiln_buf_printf(&s.b, "%s\"%s\"", k > 0 ? ", " : "",
+		    mt->cols[k]);
+	kiln_buf_append_c(&s.b, ") VALUES ");
+	for (i = 0; i < n; i++) {
+		kiln_buf_append_c(&s.b, i > 0 ? ", (" : "(");
+		for (k = 0; k < per; k++) {
+			kiln_buf_append_c(&s.b, k > 0 ? ", ?" : "?");
+			if ((b = kiln__orm_bind(a, &mt->m->fields[k],
+				 &rows[i]->vals[k])) == NULL)
+				return KILN_ENOMEM;
+			s.params[s.nparams++] = b;
+		}
+		kiln_buf_append_char(&s.b, ')');
+	}
+	if (s.b.oom)
+		return KILN_ENOMEM;
+	return kiln__orm_run(c, a, &s, NULL, NULL, NULL, NULL);
+}
+
+kiln_err
+kiln_orm_bulk_create(kiln_row **rows, size_t n)
+{
+	kiln_db_conn *c;
+	size_t i, chunk, per;
+	kiln_err rc;
+
+	if (n == 0)
+		return KILN_OK;
+	for (i = 0; i < n; i++) {
+		if (rows[i]->mt != rows[0]->mt)
+			return kiln__app_error(rows[0]->app, KILN_EINVAL,
+			    "bulk_create: rows of %s and %s mixed",
+			    rows[0]->mt->m->name, rows[i]->mt->m->name);
+		if ((rc = auto_now(rows[i], true)) != KILN_OK)
+			return kiln__app_error(rows[0]->app, rc,
+			    "out of memory");
+		if ((rc = null_check(rows[i])) != KILN_OK)
+			return rc;
+	}
+	if ((c = kiln_db_conn_get(rows[0]->app,
+		 kiln__orm_write_alias(rows[0]->app, rows[0]->mt->m, NULL,
+		     NULL))) == NULL)
+		return KILN_EDB;
+	per = rows[0]->mt->m->nfields;
+	chunk = 30000 / per < 100 ? 30000 / per : 100;
+	for (i = 0; i < n; i += chunk) {
+		if ((rc = bulk_chunk(c, rows + i, n - i < chunk ? n - i
+								 : chunk)) !=
+		    KILN_OK)
+			return rc == KILN_ENOMEM
+			    ? kiln__app_error(rows[0]->app, rc, "out of memory")
+			    : rc;
+	}
+	for (i = 0; i < n; i++)
+		rows[i]->db = kiln_db_alias(c);
+	return KILN_OK;
+}
+
 kiln_err
 kiln_row_save(kiln_row *r)
 {
@@ -520,6 +598,7 @@ kiln_row_refresh(kiln_row *r)
 		return rc;
 	memcpy(r->vals, fresh->vals, r->mt->m->nfields * sizeof(*r->vals));
 	memset(r->rel, 0, r->mt->m->nfields * sizeof(*r->rel));
+	r->sets = NULL;
 	return KILN_OK;
 }
 

@@ -82,6 +82,37 @@ coltype(kiln_buf *b, const kiln_field *f, const char *column, bool mysql)
 		kiln_buf_printf(b, " CHECK (\"%s\" IN (0, 1))", column);
 }
 
+/* Appends the UNIQUE constraints of unique_together (checked names). */
+static void
+together(kiln_buf *b, const kiln__meta *mt)
+{
+	const char *p, *comma;
+	char name[64];
+	size_t i, len;
+	long fi;
+
+	for (i = 0; mt->m->unique_together != NULL &&
+	     mt->m->unique_together[i] != NULL;
+	     i++) {
+		kiln_buf_append_c(b, ", UNIQUE (");
+		for (p = mt->m->unique_together[i]; p != NULL;
+		     p = comma != NULL ? comma + 1 : NULL) {
+			comma = strchr(p, ',');
+			len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+			if (len >= sizeof(name))
+				len = sizeof(name) - 1;
+			memcpy(name, p, len);
+			name[len] = '\0';
+			fi = kiln__orm_field_index(mt->m, name);
+			if (fi >= 0)
+				kiln_buf_printf(b, "%s\"%s\"",
+				    p != mt->m->unique_together[i] ? ", " : "",
+				    mt->cols[fi]);
+		}
+		kiln_buf_append_char(b, ')');
+	}
+}
+
 /* Writes the CREATE TABLE of mt. */
 static void
 create_sql(kiln_buf *b, const kiln__meta *mt, bool mysql, kiln_app *app)
@@ -118,6 +149,7 @@ create_sql(kiln_buf *b, const kiln__meta *mt, bool mysql, kiln_app *app)
 		    mt->m->table, mt->cols[i], mt->cols[i], tm->m->table,
 		    tm->cols[tm->pk]);
 	}
+	together(b, mt);
 	kiln_buf_append_char(b, ')');
 	if (mysql)
 		kiln_buf_append_c(b,

@@ -13,6 +13,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -147,4 +148,114 @@ kiln__listen(const char *spec, int mode, int backlog, char *err,
 	if (spec[0] == '/' || spec[0] == '.')
 		return listen_unix(spec, mode, backlog, err, errlen);
 	return listen_tcp(spec, backlog, err, errlen);
+}
+
+/* Parses one address or CIDR network into a v4-mapped 16-byte form. */
+static bool
+allow_one(const char *s, size_t len, unsigned char addr[16],
+    unsigned char *bits)
+{
+	struct in_addr v4;
+	char buf[64];
+	const char *slash;
+	int64_t b;
+	int maxbits = 128;
+
+	if (len == 0 || len >= sizeof(buf))
+		return false;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	slash = strchr(buf, '/');
+	if (slash != NULL)
+		buf[slash - buf] = '\0';
+	memset(addr, 0, 16);
+	if (inet_pton(AF_INET, buf, &v4) == 1) {
+		addr[10] = 0xff;
+		addr[11] = 0xff;
+		memcpy(addr + 12, &v4, 4);
+		maxbits = 32;
+	} else if (inet_pton(AF_INET6, buf, addr) != 1) {
+		return false;
+	}
+	b = maxbits;
+	if (slash != NULL &&
+	    (kiln_str_to_i64(kiln_str_c(slash + 1), &b) != KILN_OK || b < 0 ||
+		b > maxbits))
+		return false;
+	*bits = (unsigned char)(maxbits == 32 ? b + 96 : b);
+	return true;
+}
+
+kiln_err
+kiln__allow_parse(const char *list, kiln__allow *out, char *err,
+    size_t errlen)
+{
+	const char *p, *end;
+	size_t len;
+
+	memset(out, 0, sizeof(*out));
+	for (p = list != NULL ? list : ""; *p != '\0'; p = end) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		end = p;
+		while (*end != '\0' && *end != ' ' && *end != ',')
+			end++;
+		len = (size_t)(end - p);
+		if (len == 0)
+			continue;
+		if (len == 3 && memcmp(p, "all", 3) == 0) {
+			out->any = true;
+			continue;
+		}
+		if (out->n == KILN__ALLOW_MAX) {
+			snprintf(err, errlen, "server.allow_from: more than %d "
+			    "entries", KILN__ALLOW_MAX);
+			return KILN_ECONFIG;
+		}
+		if (!allow_one(p, len, out->addr[out->n], &out->bits[out->n])) {
+			snprintf(err, errlen, "server.allow_from: '%.*s' is not "
+			    "an IP address or network", (int)len, p);
+			return KILN_ECONFIG;
+		}
+		out->n++;
+	}
+	return KILN_OK;
+}
+
+bool
+kiln__allow_match(const kiln__allow *al, const struct sockaddr *sa)
+{
+	const struct sockaddr_in *sin;
+	const struct sockaddr_in6 *sin6;
+	unsigned char a[16], mask;
+	size_t i, byte;
+	unsigned bits;
+
+	if (al->any || sa->sa_family == AF_UNIX)
+		return true;
+	memset(a, 0, sizeof(a));
+	if (sa->sa_family == AF_INET) {
+		sin = (const struct sockaddr_in *)(const void *)sa;
+		a[10] = 0xff;
+		a[11] = 0xff;
+		memcpy(a + 12, &sin->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6) {
+		sin6 = (const struct sockaddr_in6 *)(const void *)sa;
+		memcpy(a, &sin6->sin6_addr, 16);
+	} else {
+		return false;
+	}
+	for (i = 0; i < al->n; i++) {
+		bits = al->bits[i];
+		for (byte = 0; bits >= 8; byte++, bits -= 8) {
+			if (a[byte] != al->addr[i][byte])
+				break;
+		}
+		if (bits >= 8)
+			continue; /* a whole byte differed */
+		mask = (unsigned char)(0xff << (8 - bits));
+		if (bits == 0 || (a[byte] & mask) == (al->addr[i][byte] & mask))
+			return true;
+	}
+	return false;
 }

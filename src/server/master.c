@@ -108,9 +108,11 @@ kiln__pool_cfg_load(kiln_app *app, kiln__pool_cfg *pc)
 	pc->settings_path = app->settings_path;
 }
 
-void
+kiln_err
 kiln__transport_cfg_load(kiln_app *app, int fd, kiln__transport_cfg *cfg)
 {
+	char err[KILN_ERRMSG_MAX];
+
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->listen_fd = fd;
 	cfg->max_body = app->limits.max_body;
@@ -121,6 +123,10 @@ kiln__transport_cfg_load(kiln_app *app, int fd, kiln__transport_cfg *cfg)
 	cfg->body_min_rate = kiln_setting_int(app, "fcgi.body_min_rate");
 	cfg->write_timeout_ms = kiln_setting_int(app, "fcgi.write_timeout");
 	cfg->idle_timeout_ms = kiln_setting_int(app, "fcgi.idle_timeout");
+	if (kiln__allow_parse(kiln_setting_str(app, "server.allow_from"),
+		&cfg->allow, err, sizeof(err)) != KILN_OK)
+		return kiln__app_error(app, KILN_ECONFIG, "%s", err);
+	return KILN_OK;
 }
 
 /* Logs one line with the master's pid. */
@@ -406,6 +412,8 @@ finish_reload(master *m)
 static void
 reload(master *m)
 {
+	kiln__transport_cfg cfg;
+
 	if (m->pc->settings_path != NULL &&
 	    kiln_app_configure(m->app, m->pc->settings_path) != KILN_OK) {
 		mlog("reload refused, keeping the running workers: %s",
@@ -413,8 +421,14 @@ reload(master *m)
 		return;
 	}
 	/* Settings-derived values change; the pool's identity does not. */
+	if (kiln__transport_cfg_load(m->app, m->cfgs.listen_fd, &cfg) !=
+	    KILN_OK) {
+		mlog("reload refused, keeping the running workers: %s",
+		    kiln_app_errmsg(m->app));
+		return;
+	}
+	m->cfgs = cfg;
 	kiln__pool_cfg_load(m->app, &m->pcs);
-	kiln__transport_cfg_load(m->app, m->cfgs.listen_fd, &m->cfgs);
 	m->generation++;
 	mlog("reloading: starting generation %d", m->generation);
 }

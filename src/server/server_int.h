@@ -11,6 +11,8 @@
 #ifndef KILN_SERVER_INT_H
 #define KILN_SERVER_INT_H
 
+#include <sys/socket.h>
+
 #include <kiln/kiln.h>
 
 #include "kiln_int.h"
@@ -23,6 +25,30 @@ typedef enum kiln__next_rc {
 	KILN__NEXT_AGAIN,   /* nothing usable (bad peer, timeout): call again */
 } kiln__next_rc;
 
+/*
+ * The peers a TCP listener accepts (server.allow_from): addresses or
+ * CIDR networks, IPv4 kept as v4-mapped IPv6. Unix sockets are guarded by
+ * their file mode instead.
+ */
+#define KILN__ALLOW_MAX 32
+
+typedef struct kiln__allow {
+	bool any;                          /* "all": no check */
+	size_t n;                          /* entries used */
+	unsigned char addr[KILN__ALLOW_MAX][16]; /* network, v4-mapped */
+	unsigned char bits[KILN__ALLOW_MAX];     /* prefix length (0-128) */
+} kiln__allow;
+
+/*
+ * Parses a list like "127.0.0.1 ::1 10.0.0.0/8" (spaces or commas) into
+ * out. Returns KILN_OK, or KILN_ECONFIG with the bad entry named in err.
+ */
+kiln_err kiln__allow_parse(const char *list, kiln__allow *out, char *err,
+    size_t errlen);
+
+/* True when the peer address sa is allowed (non-IP peers always are). */
+bool kiln__allow_match(const kiln__allow *al, const struct sockaddr *sa);
+
 /* Settings a transport needs, read once before the workers fork. */
 typedef struct kiln__transport_cfg {
 	int listen_fd;             /* the listening socket, shared by workers */
@@ -33,6 +59,7 @@ typedef struct kiln__transport_cfg {
 	int64_t body_min_rate;     /* bytes per second a body must keep up */
 	int64_t write_timeout_ms;  /* time to write a response */
 	int64_t idle_timeout_ms;   /* keep-conn idle time */
+	kiln__allow allow;         /* TCP peers accepted */
 } kiln__transport_cfg;
 
 typedef struct kiln__transport_ops {
@@ -179,8 +206,13 @@ typedef struct kiln__pool_cfg {
 /* Fills the settings-derived fields of pc (not workers, exe, argv, ...). */
 void kiln__pool_cfg_load(kiln_app *app, kiln__pool_cfg *pc);
 
-/* Fills cfg from the app's settings, for the listening socket fd. */
-void kiln__transport_cfg_load(kiln_app *app, int fd, kiln__transport_cfg *cfg);
+/*
+ * Fills cfg from the app's settings, for the listening socket fd.
+ * Returns KILN_OK or KILN_ECONFIG (a bad server.allow_from) with
+ * kiln_app_errmsg.
+ */
+kiln_err kiln__transport_cfg_load(kiln_app *app, int fd,
+    kiln__transport_cfg *cfg);
 
 /*
  * Runs the prefork master until it is stopped: forks workers that each

@@ -412,7 +412,7 @@ kiln_template_render(kiln_template_env *env, const char *name,
 	if (t == NULL)
 		return rc;
 	ctxs[0] = ctx;
-	kiln_buf_init(&b, a, 1024);
+	kiln_buf_init(&b, a, t->src.len * 2 + 1024);
 	rc = kiln__tpl_render(env, t, ctxs, ctx != NULL ? 1 : 0, a, &b, err,
 	    errlen);
 	if (rc != KILN_OK)

@@ -366,7 +366,7 @@ f_truncatechars(kiln_arena *a, const kiln_val *v, const kiln_val *arg,
 		return from_str(a, s, KILN_VAL_STR);
 	keep = len > 1 ? (size_t)len - 1 : 0;
 	kiln_buf_init(&b, a, s.len + 4);
-	kiln_buf_append(&b, s.ptr, kiln__tpl_utf8_off(s, keep));
+	tpl_put(&b, s.ptr, kiln__tpl_utf8_off(s, keep));
 	kiln_buf_append_c(&b, "\xe2\x80\xa6");
 	return from_buf(a, &b, KILN_VAL_STR);
 }
@@ -378,7 +378,7 @@ f_truncatewords(kiln_arena *a, const kiln_val *v, const kiln_val *arg,
 	bool oom = false;
 	kiln_str s;
 	int64_t len;
-	size_t i, nw = 0, take, w, limit;
+	size_t i, nw = 0, take, w, limit, start;
 	kiln_buf b;
 
 	(void)ae;
@@ -387,7 +387,8 @@ f_truncatewords(kiln_arena *a, const kiln_val *v, const kiln_val *arg,
 		return NULL;
 	if (!py_int(arg, &len))
 		return from_str(a, s, KILN_VAL_STR);
-	for (i = 0; i < s.len; i++)
+	/* Count words, stopping once it is known there are more than len. */
+	for (i = 0; i < s.len && (len < 0 || nw <= (uint64_t)len); i++)
 		if (!py_space(s.ptr[i]) && (i == 0 || py_space(s.ptr[i - 1])))
 			nw++;
 	/* words[:len] with Python's slice rules. */
@@ -402,9 +403,11 @@ f_truncatewords(kiln_arena *a, const kiln_val *v, const kiln_val *arg,
 		if (py_space(s.ptr[i]))
 			continue;
 		if (w > 0)
-			kiln_buf_append_char(&b, ' ');
+			tpl_putc(&b, ' ');
+		start = i;
 		while (i < s.len && !py_space(s.ptr[i]))
-			kiln_buf_append_char(&b, s.ptr[i++]);
+			i++;
+		tpl_put(&b, s.ptr + start, i - start);
 		w++;
 	}
 	if ((int64_t)nw > len)
@@ -460,7 +463,7 @@ f_join(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 				kiln__tpl_escape(&b,
 				    (kiln_str){ v->u.s.ptr + off, end - off });
 			else
-				kiln_buf_append(&b, v->u.s.ptr + off,
+				tpl_put(&b, v->u.s.ptr + off,
 				    end - off);
 		}
 	} else if (v->type == KILN_VAL_MAP) {
@@ -664,7 +667,7 @@ f_slice(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 	for (i = start; vals[2] > 0 ? i < stop : i > stop; i += vals[2]) {
 		off = kiln__tpl_utf8_off(v->u.s, (size_t)i);
 		end = kiln__tpl_utf8_off(v->u.s, (size_t)i + 1);
-		kiln_buf_append(&b, v->u.s.ptr + off, end - off);
+		tpl_put(&b, v->u.s.ptr + off, end - off);
 	}
 	return from_buf(a, &b, KILN_VAL_STR);
 }
@@ -690,7 +693,7 @@ f_cut(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 			i += c.len;
 			continue;
 		}
-		kiln_buf_append_char(&b, s.ptr[i++]);
+		tpl_putc(&b, s.ptr[i++]);
 	}
 	return from_buf(a, &b, KILN_VAL_STR);
 }
@@ -746,11 +749,11 @@ norm_newlines(kiln_arena *a, kiln_str s, bool *oom)
 	kiln_buf_init(&b, a, s.len + 1);
 	for (i = 0; i < s.len; i++) {
 		if (s.ptr[i] == '\r') {
-			kiln_buf_append_char(&b, '\n');
+			tpl_putc(&b, '\n');
 			if (i + 1 < s.len && s.ptr[i + 1] == '\n')
 				i++;
 		} else {
-			kiln_buf_append_char(&b, s.ptr[i]);
+			tpl_putc(&b, s.ptr[i]);
 		}
 	}
 	if (b.oom)
@@ -771,7 +774,7 @@ append_br(kiln_buf *b, kiln_str s, bool esc)
 			kiln__tpl_escape(b,
 			    (kiln_str){ s.ptr + start, i - start });
 		else
-			kiln_buf_append(b, s.ptr + start, i - start);
+			tpl_put(b, s.ptr + start, i - start);
 		if (i < s.len)
 			kiln_buf_append_c(b, "<br>");
 		start = i + 1;
@@ -849,7 +852,7 @@ strip_once(kiln_arena *a, kiln_str s, bool *oom)
 	kiln_buf_init(&b, a, s.len + 1);
 	while (i < s.len) {
 		if (s.ptr[i] != '<' || i + 1 >= s.len) {
-			kiln_buf_append_char(&b, s.ptr[i++]);
+			tpl_putc(&b, s.ptr[i++]);
 			continue;
 		}
 		c = (unsigned char)s.ptr[i + 1];
@@ -861,7 +864,7 @@ strip_once(kiln_arena *a, kiln_str s, bool *oom)
 			continue;
 		}
 		if (!is_alpha(c) && c != '/' && c != '!' && c != '?') {
-			kiln_buf_append_char(&b, s.ptr[i++]);
+			tpl_putc(&b, s.ptr[i++]);
 			continue;
 		}
 		for (j = i + 1, q = 0; j < s.len; j++) {
@@ -878,7 +881,7 @@ strip_once(kiln_arena *a, kiln_str s, bool *oom)
 		}
 		if (j >= s.len) {
 			/* An unterminated tag at the end stays text. */
-			kiln_buf_append(&b, s.ptr + i, s.len - i);
+			tpl_put(&b, s.ptr + i, s.len - i);
 			break;
 		}
 		i = j + 1;
@@ -940,11 +943,11 @@ f_urlencode(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 		c = (unsigned char)s.ptr[i];
 		if (isalnum(c) || c == '_' || c == '.' || c == '-' ||
 		    c == '~' || (c < 0x80 && memchr(safe.ptr, c, safe.len))) {
-			kiln_buf_append_char(&b, (char)c);
+			tpl_putc(&b, (char)c);
 		} else {
-			kiln_buf_append_char(&b, '%');
-			kiln_buf_append_char(&b, hex[c >> 4]);
-			kiln_buf_append_char(&b, hex[c & 15]);
+			tpl_putc(&b, '%');
+			tpl_putc(&b, hex[c >> 4]);
+			tpl_putc(&b, hex[c & 15]);
 		}
 	}
 	return from_buf(a, &b, KILN_VAL_STR);
@@ -977,7 +980,7 @@ f_escapejs(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 			    0x2000 + (unsigned char)s.ptr[i + 2] - 0x80);
 			i += 2;
 		} else {
-			kiln_buf_append_char(&b, (char)c);
+			tpl_putc(&b, (char)c);
 		}
 	}
 	return from_buf(a, &b, KILN_VAL_SAFE);
@@ -1005,7 +1008,7 @@ f_json_script(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 		else if (j.ptr[i] == '&')
 			kiln_buf_append_c(&b, "\\u0026");
 		else
-			kiln_buf_append_char(&b, j.ptr[i]);
+			tpl_putc(&b, j.ptr[i]);
 	}
 	kiln_buf_append_c(&b, "</script>");
 	if (oom || j.oom)
@@ -1144,16 +1147,16 @@ decimal_round(kiln_buf *out, kiln_str text, int places, bool int_if_whole)
 		if (dig[j] != '0')
 			nonzero = true;
 	if (neg && (nonzero || carry))
-		kiln_buf_append_char(out, '-');
+		tpl_putc(out, '-');
 	if (carry)
-		kiln_buf_append_char(out, '1');
+		tpl_putc(out, '1');
 	/* Skip leading zeros of the integer part, keeping one. */
 	for (j = 0; j < intlen - 1 && dig[j] == '0'; j++)
 		;
-	kiln_buf_append(out, dig + j, (size_t)(intlen - j));
+	tpl_put(out, dig + j, (size_t)(intlen - j));
 	if (places > 0) {
-		kiln_buf_append_char(out, '.');
-		kiln_buf_append(out, dig + intlen, (size_t)places);
+		tpl_putc(out, '.');
+		tpl_put(out, dig + intlen, (size_t)places);
 	}
 	return true;
 }
@@ -1210,7 +1213,7 @@ f_filesizeformat(kiln_arena *a, const kiln_val *v, const kiln_val *arg,
 	neg = d < 0;
 	if (neg) {
 		d = -d;
-		kiln_buf_append_char(&b, '-');
+		tpl_putc(&b, '-');
 	}
 	if (d < 1024) {
 		kiln_buf_printf(&b, "%lld\xc2\xa0%s", (long long)d,

@@ -44,12 +44,12 @@ kiln__tpl_escape(kiln_buf *b, kiln_str s)
 		if (k == 0)
 			continue;
 		if (i > start)
-			kiln_buf_append(b, s.ptr + start, i - start);
-		kiln_buf_append(b, rep[k], replen[k]);
+			tpl_put(b, s.ptr + start, i - start);
+		tpl_put(b, rep[k], replen[k]);
 		start = i + 1;
 	}
 	if (s.len > start)
-		kiln_buf_append(b, s.ptr + start, s.len - start);
+		tpl_put(b, s.ptr + start, s.len - start);
 }
 
 size_t
@@ -121,13 +121,13 @@ kiln__tpl_float_repr(kiln_buf *b, double f)
 		return;
 	}
 	if (signbit(f))
-		kiln_buf_append_char(b, '-');
+		tpl_putc(b, '-');
 	float_digits(fabs(f), dig, sizeof(dig), &e);
 	nd = (int)strlen(dig);
 	if (e < -4 || e >= 16) {
-		kiln_buf_append_char(b, dig[0]);
+		tpl_putc(b, dig[0]);
 		if (nd > 1) {
-			kiln_buf_append_char(b, '.');
+			tpl_putc(b, '.');
 			kiln_buf_append_c(b, dig + 1);
 		}
 		kiln_buf_printf(b, "e%c%02d", e < 0 ? '-' : '+', abs(e));
@@ -136,17 +136,17 @@ kiln__tpl_float_repr(kiln_buf *b, double f)
 	if (e < 0) {
 		kiln_buf_append_c(b, "0.");
 		for (i = 0; i < -e - 1; i++)
-			kiln_buf_append_char(b, '0');
+			tpl_putc(b, '0');
 		kiln_buf_append_c(b, dig);
 		return;
 	}
 	for (i = 0; i <= e; i++)
-		kiln_buf_append_char(b, i < nd ? dig[i] : '0');
-	kiln_buf_append_char(b, '.');
+		tpl_putc(b, i < nd ? dig[i] : '0');
+	tpl_putc(b, '.');
 	if (nd > e + 1)
 		kiln_buf_append_c(b, dig + e + 1);
 	else
-		kiln_buf_append_char(b, '0');
+		tpl_putc(b, '0');
 }
 
 /* Django's number_format of a float: its repr, in positional notation. */
@@ -162,20 +162,20 @@ float_display(kiln_buf *b, double f)
 		return;
 	}
 	if (signbit(f))
-		kiln_buf_append_char(b, '-');
+		tpl_putc(b, '-');
 	float_digits(fabs(f), dig, sizeof(dig), &e);
 	nd = (int)strlen(dig);
 	if (e < 0) {
 		kiln_buf_append_c(b, "0.");
 		for (i = 0; i < -e - 1; i++)
-			kiln_buf_append_char(b, '0');
+			tpl_putc(b, '0');
 		kiln_buf_append_c(b, dig);
 		return;
 	}
 	for (i = 0; i <= e || i < nd; i++) {
 		if (i == e + 1)
-			kiln_buf_append_char(b, '.');
-		kiln_buf_append_char(b, i < nd ? dig[i] : '0');
+			tpl_putc(b, '.');
+		tpl_putc(b, i < nd ? dig[i] : '0');
 	}
 }
 
@@ -190,12 +190,12 @@ str_repr(kiln_buf *b, kiln_str s)
 	if (memchr(s.ptr, '\'', s.len) != NULL &&
 	    memchr(s.ptr, '"', s.len) == NULL)
 		q = '"';
-	kiln_buf_append_char(b, q);
+	tpl_putc(b, q);
 	for (i = 0; i < s.len; i++) {
 		c = (unsigned char)s.ptr[i];
 		if (c == (unsigned char)q || c == '\\') {
-			kiln_buf_append_char(b, '\\');
-			kiln_buf_append_char(b, (char)c);
+			tpl_putc(b, '\\');
+			tpl_putc(b, (char)c);
 		} else if (c == '\n') {
 			kiln_buf_append_c(b, "\\n");
 		} else if (c == '\r') {
@@ -205,10 +205,10 @@ str_repr(kiln_buf *b, kiln_str s)
 		} else if (c < 0x20 || c == 0x7f) {
 			kiln_buf_printf(b, "\\x%02x", c);
 		} else {
-			kiln_buf_append_char(b, (char)c);
+			tpl_putc(b, (char)c);
 		}
 	}
-	kiln_buf_append_char(b, q);
+	tpl_putc(b, q);
 }
 
 static void datetime_str(kiln_buf *b, const kiln_val *v, char sep);
@@ -230,16 +230,16 @@ repr(kiln_buf *b, const kiln_val *v, size_t depth)
 		str_repr(b, v->u.s);
 		return;
 	case KILN_VAL_LIST:
-		kiln_buf_append_char(b, '[');
+		tpl_putc(b, '[');
 		for (i = 0; i < v->u.list.n; i++) {
 			if (i > 0)
 				kiln_buf_append_c(b, ", ");
 			repr(b, v->u.list.items[i], depth + 1);
 		}
-		kiln_buf_append_char(b, ']');
+		tpl_putc(b, ']');
 		return;
 	case KILN_VAL_MAP:
-		kiln_buf_append_char(b, '{');
+		tpl_putc(b, '{');
 		for (i = 0; i < v->u.map.n; i++) {
 			if (i > 0)
 				kiln_buf_append_c(b, ", ");
@@ -247,7 +247,7 @@ repr(kiln_buf *b, const kiln_val *v, size_t depth)
 			kiln_buf_append_c(b, ": ");
 			repr(b, v->u.map.items[i].val, depth + 1);
 		}
-		kiln_buf_append_char(b, '}');
+		tpl_putc(b, '}');
 		return;
 	case KILN_VAL_DATETIME:
 		kiln__tpl_civil(v->u.dt.secs, v->u.dt.usec, &tm);
@@ -257,7 +257,7 @@ repr(kiln_buf *b, const kiln_val *v, size_t depth)
 			kiln_buf_printf(b, ", %d", tm.sec);
 		if (tm.usec != 0)
 			kiln_buf_printf(b, ", %d", tm.usec);
-		kiln_buf_append_char(b, ')');
+		tpl_putc(b, ')');
 		return;
 	default:
 		kiln__tpl_pystr(b, v);
@@ -439,12 +439,12 @@ kiln__tpl_datefmt(kiln_buf *b, const kiln_val *dt, kiln_str fmt,
 	for (i = 0; i < fmt.len; i++) {
 		c = fmt.ptr[i];
 		if (c == '\\' && i + 1 < fmt.len) {
-			kiln_buf_append_char(b, fmt.ptr[++i]);
+			tpl_putc(b, fmt.ptr[++i]);
 			continue;
 		}
 		if (strchr("aAbcdDeEfFgGhHiIjlLmMnNoOPrsStTUuwWyYzZ", c) ==
 		    NULL || c == '\0') {
-			kiln_buf_append_char(b, c);
+			tpl_putc(b, c);
 			continue;
 		}
 		if (time_only && !is_time_char(c))
@@ -500,7 +500,7 @@ kiln__tpl_datefmt(kiln_buf *b, const kiln_val *dt, kiln_str fmt,
 			kiln_buf_printf(b, "%02d", tm.min);
 			break;
 		case 'I':
-			kiln_buf_append_char(b, '0');
+			tpl_putc(b, '0');
 			break;
 		case 'j':
 			kiln_buf_printf(b, "%d", tm.day);
@@ -597,10 +597,10 @@ kiln__tpl_datefmt(kiln_buf *b, const kiln_val *dt, kiln_str fmt,
 			kiln_buf_printf(b, "%d", tm.yday + 1);
 			break;
 		case 'Z':
-			kiln_buf_append_char(b, '0');
+			tpl_putc(b, '0');
 			break;
 		default:
-			kiln_buf_append_char(b, c);
+			tpl_putc(b, c);
 			break;
 		}
 	}
@@ -618,7 +618,7 @@ json_str(kiln_buf *b, kiln_str s)
 	uint32_t cp;
 	int extra;
 
-	kiln_buf_append_char(b, '"');
+	tpl_putc(b, '"');
 	while (i < s.len) {
 		c = (unsigned char)s.ptr[i];
 		if (c < 0x80) {
@@ -649,7 +649,7 @@ json_str(kiln_buf *b, kiln_str s)
 				if (c < 0x20)
 					kiln_buf_printf(b, "\\u%04x", c);
 				else
-					kiln_buf_append_char(b, (char)c);
+					tpl_putc(b, (char)c);
 			}
 			continue;
 		}
@@ -669,7 +669,7 @@ json_str(kiln_buf *b, kiln_str s)
 			kiln_buf_printf(b, "\\u%04x", (unsigned)cp);
 		}
 	}
-	kiln_buf_append_char(b, '"');
+	tpl_putc(b, '"');
 }
 
 void
@@ -706,16 +706,16 @@ kiln__tpl_json(kiln_buf *b, const kiln_val *v, size_t depth)
 		json_str(b, v->u.s);
 		return;
 	case KILN_VAL_LIST:
-		kiln_buf_append_char(b, '[');
+		tpl_putc(b, '[');
 		for (i = 0; i < v->u.list.n; i++) {
 			if (i > 0)
 				kiln_buf_append_c(b, ", ");
 			kiln__tpl_json(b, v->u.list.items[i], depth + 1);
 		}
-		kiln_buf_append_char(b, ']');
+		tpl_putc(b, ']');
 		return;
 	case KILN_VAL_MAP:
-		kiln_buf_append_char(b, '{');
+		tpl_putc(b, '{');
 		for (i = 0; i < v->u.map.n; i++) {
 			if (i > 0)
 				kiln_buf_append_c(b, ", ");
@@ -723,7 +723,7 @@ kiln__tpl_json(kiln_buf *b, const kiln_val *v, size_t depth)
 			kiln_buf_append_c(b, ": ");
 			kiln__tpl_json(b, v->u.map.items[i].val, depth + 1);
 		}
-		kiln_buf_append_char(b, '}');
+		tpl_putc(b, '}');
 		return;
 	case KILN_VAL_DATETIME:
 		/* DjangoJSONEncoder: isoformat, microseconds cut to ms. */

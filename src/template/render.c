@@ -414,13 +414,13 @@ output(rstate *st, const kiln_val *v)
 
 	switch (v->type) {
 	case KILN_VAL_SAFE:
-		kiln_buf_append_str(st->out, v->u.s);
+		tpl_put(st->out, v->u.s.ptr, v->u.s.len);
 		return;
 	case KILN_VAL_STR:
 		if (st->autoescape)
 			kiln__tpl_escape(st->out, v->u.s);
 		else
-			kiln_buf_append_str(st->out, v->u.s);
+			tpl_put(st->out, v->u.s.ptr, v->u.s.len);
 		return;
 	case KILN_VAL_INT:
 		/* The hot path of tables of numbers: no printf. */
@@ -432,7 +432,7 @@ output(rstate *st, const kiln_val *v)
 		} while (u != 0);
 		if (v->u.i < 0)
 			num[--n] = '-';
-		kiln_buf_append(st->out, num + n, sizeof(num) - n);
+		tpl_put(st->out, num + n, sizeof(num) - n);
 		return;
 	default:
 		break;
@@ -1033,17 +1033,17 @@ static_url(rstate *st, kiln_buf *b, kiln_str path)
 	else
 		while (blen > 0 && base[blen - 1] != '/')
 			blen--;
-	kiln_buf_append(b, base, blen);
+	tpl_put(b, base, blen);
 	for (i = 0; i < path.len; i++) {
 		c = (unsigned char)path.ptr[i];
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		    (c >= '0' && c <= '9') || c == '_' || c == '.' ||
 		    c == '-' || c == '~' || c == '/') {
-			kiln_buf_append_char(b, (char)c);
+			tpl_putc(b, (char)c);
 		} else {
-			kiln_buf_append_char(b, '%');
-			kiln_buf_append_char(b, hex[c >> 4]);
-			kiln_buf_append_char(b, hex[c & 15]);
+			tpl_putc(b, '%');
+			tpl_putc(b, hex[c >> 4]);
+			tpl_putc(b, hex[c & 15]);
 		}
 	}
 }
@@ -1158,7 +1158,7 @@ render_spaceless(rstate *st, const tpl_node *n)
 	while (s.len > 0 && ws(s.ptr[s.len - 1]))
 		s.len--;
 	for (i = 0; i < s.len; i++) {
-		kiln_buf_append_char(st->out, s.ptr[i]);
+		tpl_putc(st->out, s.ptr[i]);
 		if (s.ptr[i] != '>')
 			continue;
 		for (j = i + 1; j < s.len && ws(s.ptr[j]); j++)
@@ -1204,7 +1204,7 @@ render_node(rstate *st, const tpl_node *n)
 
 	switch (n->kind) {
 	case TPL_N_TEXT:
-		kiln_buf_append_str(st->out, n->u.text);
+		tpl_put(st->out, n->u.text.ptr, n->u.text.len);
 		break;
 	case TPL_N_VAR:
 		v = eval(st, n->u.var, false);

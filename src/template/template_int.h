@@ -16,6 +16,29 @@
 
 #define TPL_ERRMAX 512
 
+/*
+ * Appends n bytes to b: a memcpy when they fit, else kiln_buf_append.
+ * Rendering is mostly small appends, and this keeps them inline.
+ */
+static inline void
+tpl_put(kiln_buf *b, const char *p, size_t n)
+{
+	if (!b->oom && b->ptr != NULL && b->cap - b->len >= n) {
+		memcpy(b->ptr + b->len, p, n);
+		b->len += n;
+		b->ptr[b->len] = '\0';
+		return;
+	}
+	kiln_buf_append(b, p, n);
+}
+
+/* Appends one byte to b (see tpl_put). */
+static inline void
+tpl_putc(kiln_buf *b, char c)
+{
+	tpl_put(b, &c, 1);
+}
+
 /* --- lexer.c ---------------------------------------------------------- */
 
 typedef enum tpl_tok_kind {

@@ -101,7 +101,10 @@ static const kiln_field comment_fields[] = {
 	    .on_delete = KILN_ON_DELETE_PROTECT },
 	{ .name = "text", .type = KILN_FIELD_TEXT },
 };
+static const char *const comment_unique[] = { "post,by", NULL };
+
 const kiln_model Comment = {
+	.unique_together = comment_unique,
 	.app_label = "blog",
 	.name = "Comment",
 	.table = "blog_comment",
@@ -1221,6 +1224,173 @@ START_TEST(test_orm_n_plus_one_view)
 }
 END_TEST
 
+static void
+body_values(fx *f)
+{
+	kiln_row *au[3];
+	kiln_val *v, *item;
+
+	seed(f, au);
+	OK(kiln_qs_values(kiln_qs_order_by(posts(f), "-views", NULL), &v,
+	    "title", "author__name", NULL));
+	ck_assert_uint_eq(kiln_val_len(v), 5);
+	item = kiln_val_at(v, 0);
+	ck_assert_str_eq(kiln_val_get(item, "title")->u.s.ptr, "Epsilon");
+	ck_assert_str_eq(kiln_val_get(item, "author__name")->u.s.ptr, "Cy");
+	OK(kiln_qs_values_list(kiln_qs_filter_s(posts(f), "title", "beta"),
+	    &v, "views", "published", "editor", NULL));
+	item = kiln_val_at(v, 0);
+	ck_assert_uint_eq(kiln_val_len(item), 3);
+	ck_assert_int_eq(kiln_val_at(item, 0)->u.i, 20);
+	ck_assert_str_eq(kiln_val_at(item, 1)->u.s.ptr, "2024-03-01");
+	ck_assert_int_eq(kiln_val_at(item, 2)->u.i, kiln_row_pk(au[1]));
+	/* No fields named: every field, FKs under their column. */
+	OK(kiln_qs_values(kiln_qs_new(f->app, f->a, &Author), &v, NULL));
+	ck_assert_uint_eq(kiln_val_len(kiln_val_at(v, 0)), 4);
+	ck_assert_int_eq(kiln_val_get(kiln_val_at(v, 0), "active")->type,
+	    KILN_VAL_BOOL);
+	OK(kiln_qs_values(posts(f), &v, "author_id", NULL));
+	ck_assert_uint_eq(kiln_val_len(v), 5);
+	ck_assert_int_eq(kiln_qs_values(posts(f), &v, "nope", NULL),
+	    KILN_EINVAL);
+}
+
+START_TEST(test_orm_values)
+{
+	each_backend(body_values);
+}
+END_TEST
+
+static void
+body_prefetch(fx *f)
+{
+	kiln_row *au[3], **rows, **kids, *a2;
+	kiln_qs *authors = kiln_qs_new(f->app, f->a, &Author);
+	uint64_t q0;
+	size_t i, n, nk, total = 0;
+
+	seed(f, au);
+	/* Reverse: authors with their posts, two queries in all. */
+	q0 = queries(f);
+	ck_assert_msg(kiln_qs_all(kiln_qs_prefetch_related(authors, "posts"),
+			  &rows, &n) == KILN_OK,
+	    "%s", kiln_app_errmsg(f->app));
+	ck_assert_uint_eq(n, 3);
+	for (i = 0; i < n; i++) {
+		OK(kiln_row_reverse(rows[i], "posts", &kids, &nk));
+		total += nk;
+		if (strcmp(kiln_row_str(rows[i], "name"), "Ada") == 0) {
+			ck_assert_uint_eq(nk, 2);
+			ck_assert_str_eq(kiln_row_str(kids[0], "title"),
+			    "Alpha");
+		}
+	}
+	ck_assert_uint_eq(total, 5);
+	ck_assert_uint_eq(queries(f) - q0, 2);
+	/* Without the prefetch, one query per author (and then kept). */
+	q0 = queries(f);
+	OK(kiln_qs_all(authors, &rows, &n));
+	OK(kiln_row_reverse(rows[1], "posts", &kids, &nk));
+	ck_assert_uint_eq(nk, 2);
+	OK(kiln_row_reverse(rows[1], "posts", &kids, &nk));
+	ck_assert_uint_eq(queries(f) - q0, 2);
+	/* The editor FK has no related_name: post_set. */
+	OK(kiln_row_reverse(au[1], "post_set", &kids, &nk));
+	ck_assert_uint_eq(nk, 1);
+	ck_assert_str_eq(kiln_row_str(kids[0], "title"), "beta");
+	ck_assert_int_eq(kiln_row_reverse(au[1], "comments", &kids, &nk),
+	    KILN_ENOTFOUND);
+	/* Forward: posts with authors and editors, three queries. */
+	q0 = queries(f);
+	OK(kiln_qs_all(kiln_qs_prefetch_related(kiln_qs_prefetch_related(
+						    posts(f), "author"),
+			   "editor"),
+	    &rows, &n));
+	for (i = 0; i < n; i++) {
+		OK(kiln_row_related(rows[i], "author", &a2));
+		ck_assert_int_eq(kiln_row_pk(a2), kiln_row_int(rows[i], "author"));
+		OK(kiln_row_related(rows[i], "editor", &a2));
+		ck_assert((a2 == NULL) == kiln_row_is_null(rows[i], "editor"));
+	}
+	ck_assert_uint_eq(queries(f) - q0, 3);
+	ck_assert_int_eq(kiln_qs_all(kiln_qs_prefetch_related(posts(f),
+					 "nothing"),
+			     &rows, &n),
+	    KILN_EINVAL);
+}
+
+START_TEST(test_orm_prefetch)
+{
+	each_backend(body_prefetch);
+}
+END_TEST
+
+static void
+body_bulk(fx *f)
+{
+	kiln_row *rows[250], *a = mk_author(f, "Ada"), *c;
+	char title[32];
+	size_t i;
+	int64_t n;
+
+	for (i = 0; i < 250; i++) {
+		rows[i] = kiln_row_new(f->app, f->a, &Post);
+		snprintf(title, sizeof(title), "bulk %zu", i);
+		OK(kiln_row_set_str(rows[i], "title", title));
+		OK(kiln_row_set_int(rows[i], "author", kiln_row_pk(a)));
+		OK(kiln_row_set_int(rows[i], "views", (int64_t)i));
+	}
+	OK(kiln_orm_bulk_create(rows, 250));
+	ck_assert_int_eq(count(posts(f)), 250);
+	OK(kiln_qs_count(kiln_qs_filter_s(posts(f), "title", "bulk 249"), &n));
+	ck_assert_int_eq(n, 1);
+	rows[0] = kiln_row_new(f->app, f->a, &Post);
+	ck_assert_int_eq(kiln_orm_bulk_create(rows, 1), KILN_EINVAL);
+	rows[1] = a;
+	ck_assert_int_eq(kiln_orm_bulk_create(rows, 2), KILN_EINVAL);
+	/* unique_together (post, by) is a real constraint. */
+	OK(kiln_qs_first(posts(f), &rows[0]));
+	for (i = 0; i < 2; i++) {
+		c = kiln_row_new(f->app, f->a, &Comment);
+		OK(kiln_row_set_int(c, "post", kiln_row_pk(rows[0])));
+		OK(kiln_row_set_int(c, "by", kiln_row_pk(a)));
+		OK(kiln_row_set_str(c, "text", "same"));
+		ck_assert_int_eq(kiln_row_save(c), i == 0 ? KILN_OK : KILN_EDB);
+	}
+}
+
+START_TEST(test_orm_bulk_unique)
+{
+	each_backend(body_bulk);
+}
+END_TEST
+
+static void
+body_command(fx *f)
+{
+	const kiln_command *cmd = &kiln_db.commands[0];
+	char arg0[] = "createtables", arg1[] = "default", arg2[] = "nope";
+	char *argv[] = { arg0, arg1, NULL };
+	kiln_row *a;
+
+	ck_assert_str_eq(cmd->name, "createtables");
+	OK(kiln_orm_drop_tables(f->app, NULL));
+	ck_assert_int_eq(cmd->run(f->app, 2, argv), 0);
+	a = mk_author(f, "Ada");
+	ck_assert_int_gt(kiln_row_pk(a), 0);
+	/* Again: the tables exist and keep their rows. */
+	ck_assert_int_eq(cmd->run(f->app, 1, argv), 0);
+	ck_assert_int_eq(count(kiln_qs_new(f->app, f->a, &Author)), 1);
+	argv[1] = arg2;
+	ck_assert_int_eq(cmd->run(f->app, 2, argv), 1);
+}
+
+START_TEST(test_orm_createtables)
+{
+	each_backend(body_command);
+}
+END_TEST
+
 START_TEST(test_orm_register_errors)
 {
 	static const kiln_field nopk[] = {
@@ -1293,6 +1463,10 @@ orm_suite(void)
 	tcase_add_test(tc, test_orm_atomic);
 	tcase_add_test(tc, test_orm_distinct_exists);
 	tcase_add_test(tc, test_orm_n_plus_one_view);
+	tcase_add_test(tc, test_orm_values);
+	tcase_add_test(tc, test_orm_prefetch);
+	tcase_add_test(tc, test_orm_bulk_unique);
+	tcase_add_test(tc, test_orm_createtables);
 	suite_add_tcase(s, tc);
 	return s;
 }
