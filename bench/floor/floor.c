@@ -43,30 +43,31 @@ on_stop(int sig)
 }
 
 /*
- * Answers one request. Both bodies carry Content-Length, as Kiln's and
- * the peers' do, so nginx sends every target's response to the client in
- * the same shape (no chunked encoding).
+ * Answers one request with a constant CGI response. Both carry
+ * Content-Length, as Kiln's do, so nginx forwards them in the same shape
+ * (no chunked encoding). FCGX_PutStr, not FCGX_FPrintF: libfcgi's own
+ * printf does not know %zu, and a floor formats nothing it need not.
  */
 static void
 answer(FCGX_Request *r)
 {
-	static const char plain[] = "Hello, World!";
-	static const char json[] = "{\"message\":\"Hello, World!\"}";
+	static const char plain[] = "Content-Type: text/plain\r\n"
+				    "Content-Length: 13\r\n\r\n"
+				    "Hello, World!";
+	static const char json[] = "Content-Type: application/json\r\n"
+				   "Content-Length: 27\r\n\r\n"
+				   "{\"message\":\"Hello, World!\"}";
+	static const char nf[] = "Status: 404 Not Found\r\n"
+				 "Content-Type: text/plain\r\n"
+				 "Content-Length: 10\r\n\r\nnot found\n";
 	const char *uri = FCGX_GetParam("DOCUMENT_URI", r->envp);
 
 	if (uri != NULL && strcmp(uri, "/plaintext") == 0)
-		FCGX_FPrintF(r->out,
-		    "Content-Type: text/plain\r\nContent-Length: %zu\r\n\r\n%s",
-		    sizeof(plain) - 1, plain);
+		FCGX_PutStr(plain, sizeof(plain) - 1, r->out);
 	else if (uri != NULL && strcmp(uri, "/json") == 0)
-		FCGX_FPrintF(r->out,
-		    "Content-Type: application/json\r\n"
-		    "Content-Length: %zu\r\n\r\n%s",
-		    sizeof(json) - 1, json);
+		FCGX_PutStr(json, sizeof(json) - 1, r->out);
 	else
-		FCGX_FPrintF(r->out, "Status: 404 Not Found\r\n"
-				     "Content-Type: text/plain\r\n"
-				     "Content-Length: 10\r\n\r\nnot found\n");
+		FCGX_PutStr(nf, sizeof(nf) - 1, r->out);
 }
 
 /* A worker: libfcgi's stock loop until the parent stops it. */
@@ -75,8 +76,12 @@ worker(int sock)
 {
 	FCGX_Request r;
 
+	sigset_t none;
+
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	if (FCGX_InitRequest(&r, sock, 0) != 0)
 		_exit(1);
 	while (FCGX_Accept_r(&r) >= 0) {
@@ -91,6 +96,7 @@ main(int argc, char **argv)
 {
 	pid_t pids[FLOOR_MAX_WORKERS];
 	struct sigaction sa;
+	sigset_t block, old;
 	int n, i, sock;
 
 	if (argc != 3 || (n = atoi(argv[2])) < 1 || n > FLOOR_MAX_WORKERS) {
@@ -114,6 +120,11 @@ main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	(void)sigaction(SIGTERM, &sa, NULL);
 	(void)sigaction(SIGINT, &sa, NULL);
+	/* Blocked until sigsuspend, so a stop cannot slip past the check. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	(void)sigprocmask(SIG_BLOCK, &block, &old);
 	for (i = 0; i < n; i++) {
 		pids[i] = fork();
 		if (pids[i] == 0)
@@ -126,7 +137,7 @@ main(int argc, char **argv)
 		}
 	}
 	while (!floor_stop)
-		pause();
+		sigsuspend(&old);
 	for (i = 0; i < n; i++)
 		(void)kill(pids[i], SIGTERM);
 	for (i = 0; i < n; i++)

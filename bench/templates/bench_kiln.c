@@ -40,7 +40,8 @@ main(int argc, char **argv)
 	int i;
 
 	if (argc < 5) {
-		fprintf(stderr, "usage: bench_kiln DIR CONTEXT SECONDS NAME...\n");
+		fprintf(stderr,
+		    "usage: bench_kiln DIR CONTEXT SECONDS NAME...\n");
 		return 2;
 	}
 	f = fopen(argv[2], "rb");
@@ -73,7 +74,8 @@ main(int argc, char **argv)
 				kiln_arena_reset(a);
 				if (kiln_template_render(env, argv[i], ctx, a,
 					&out, err, sizeof(err)) != KILN_OK) {
-					fprintf(stderr, "bench_kiln: %s\n", err);
+					fprintf(stderr, "bench_kiln: %s\n",
+					    err);
 					return 1;
 				}
 			}

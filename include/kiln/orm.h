@@ -84,7 +84,8 @@ typedef struct kiln_field {
 	kiln_on_delete on_delete;    /* FK: what deleting the target does */
 	const char *const *choices;  /* allowed values, NULL-terminated */
 	const char *column;	     /* column name (NULL: name, FK: name_id) */
-	const char *related_name; /* FK: the reverse accessor (NULL: model_set) */
+	const char
+	    *related_name; /* FK: the reverse accessor (NULL: model_set) */
 } kiln_field;
 
 /* A model; static const. */

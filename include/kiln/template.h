@@ -87,31 +87,31 @@ KILN_API void kiln_template_env_free(kiln_template_env *env);
  * searched). Template names are relative paths; absolute names and ".."
  * components are rejected. Returns KILN_OK or KILN_ENOMEM.
  */
-KILN_API KILN_WARN_UNUSED kiln_err kiln_template_env_add_dir(
-    kiln_template_env *env, const char *dir);
+KILN_API KILN_WARN_UNUSED kiln_err
+kiln_template_env_add_dir(kiln_template_env *env, const char *dir);
 
 /*
  * Adds an in-memory template named name (copied), found before any
  * directory. Used for built-in templates and tests.
  */
-KILN_API KILN_WARN_UNUSED kiln_err kiln_template_env_add_source(
-    kiln_template_env *env, const char *name, kiln_str source);
+KILN_API KILN_WARN_UNUSED kiln_err
+kiln_template_env_add_source(kiln_template_env *env, const char *name,
+    kiln_str source);
 
 /* With reload on, a template whose file changed is compiled again. */
-KILN_API void kiln_template_env_set_reload(kiln_template_env *env,
-    bool reload);
+KILN_API void kiln_template_env_set_reload(kiln_template_env *env, bool reload);
 
 /* Sets the prefix {% static %} uses (default "/static/"); copied. */
-KILN_API KILN_WARN_UNUSED kiln_err kiln_template_env_set_static_url(
-    kiln_template_env *env, const char *url);
+KILN_API KILN_WARN_UNUSED kiln_err
+kiln_template_env_set_static_url(kiln_template_env *env, const char *url);
 
 /*
  * Loads a collectstatic manifest (JSON {"paths": {"a.css":
  * "a.0123abcd.css"}}) that {% static %} uses to map names. Returns
  * KILN_OK, KILN_EIO or KILN_EPARSE.
  */
-KILN_API KILN_WARN_UNUSED kiln_err kiln_template_env_load_manifest(
-    kiln_template_env *env, const char *path);
+KILN_API KILN_WARN_UNUSED kiln_err
+kiln_template_env_load_manifest(kiln_template_env *env, const char *path);
 
 /* Sets the URL builder for {% url %}. */
 KILN_API void kiln_template_env_set_url_fn(kiln_template_env *env,
@@ -123,12 +123,11 @@ KILN_API void kiln_template_env_set_url_fn(kiln_template_env *env,
  * call keep what they resolved. Returns KILN_OK, KILN_EINVAL (bad name)
  * or KILN_ENOMEM.
  */
-KILN_API KILN_WARN_UNUSED kiln_err kiln_template_add_filter(
-    kiln_template_env *env, const char *name, kiln_template_filter_fn fn,
-    unsigned flags);
-KILN_API KILN_WARN_UNUSED kiln_err kiln_template_add_tag(
-    kiln_template_env *env, const char *name, kiln_template_tag_fn fn,
-    void *data);
+KILN_API KILN_WARN_UNUSED kiln_err
+kiln_template_add_filter(kiln_template_env *env, const char *name,
+    kiln_template_filter_fn fn, unsigned flags);
+KILN_API KILN_WARN_UNUSED kiln_err kiln_template_add_tag(kiln_template_env *env,
+    const char *name, kiln_template_tag_fn fn, void *data);
 
 /*
  * Compiles (or takes from the cache) the template name and renders it
@@ -137,25 +136,26 @@ KILN_API KILN_WARN_UNUSED kiln_err kiln_template_add_tag(
  * error), KILN_ELIMIT (a limit) or KILN_ENOMEM, with a message naming the
  * template, line and column in err (errlen bytes, may be NULL).
  */
-KILN_API KILN_WARN_UNUSED kiln_err kiln_template_render(
-    kiln_template_env *env, const char *name, const kiln_val *ctx,
-    kiln_arena *a, kiln_str *out, char *err, size_t errlen);
+KILN_API KILN_WARN_UNUSED kiln_err kiln_template_render(kiln_template_env *env,
+    const char *name, const kiln_val *ctx, kiln_arena *a, kiln_str *out,
+    char *err, size_t errlen);
 
 /*
  * Renders template source src (not cached; named "<string>" in errors)
  * with ctx into *out in a. env may be NULL (a default environment, no
  * directories). Returns as kiln_template_render does.
  */
-KILN_API KILN_WARN_UNUSED kiln_err kiln_template_render_str(
-    kiln_template_env *env, kiln_str src, const kiln_val *ctx, kiln_arena *a,
-    kiln_str *out, char *err, size_t errlen);
+KILN_API KILN_WARN_UNUSED kiln_err
+kiln_template_render_str(kiln_template_env *env, kiln_str src,
+    const kiln_val *ctx, kiln_arena *a, kiln_str *out, char *err,
+    size_t errlen);
 
 /*
  * Compiles template name (or takes it from the cache) without rendering,
  * to check it. Returns as kiln_template_render does.
  */
-KILN_API KILN_WARN_UNUSED kiln_err kiln_template_check(
-    kiln_template_env *env, const char *name, char *err, size_t errlen);
+KILN_API KILN_WARN_UNUSED kiln_err kiln_template_check(kiln_template_env *env,
+    const char *name, char *err, size_t errlen);
 
 /*
  * Parses JSON text into a context value in a, turning every object
@@ -206,8 +206,7 @@ KILN_API KILN_WARN_UNUSED kiln_err kiln_context_processor(kiln_app *app,
  * A missing template or a template error aborts with 500 and a message
  * naming the template, line and column. May abort.
  */
-KILN_API kiln_resp *kiln_render(kiln_req *req, const char *name,
-    kiln_val *ctx);
+KILN_API kiln_resp *kiln_render(kiln_req *req, const char *name, kiln_val *ctx);
 
 /*
  * TemplateView: a GET route on bp for rule, named name (required), that

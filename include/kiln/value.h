@@ -81,8 +81,7 @@ KILN_API kiln_val *kiln_val_map(kiln_arena *a);
  * string ("2024-03-05T14:07:09", ".123456" when usec is set). NULL when
  * out of memory or usec is out of range.
  */
-KILN_API kiln_val *kiln_val_datetime(kiln_arena *a, int64_t secs,
-    int32_t usec);
+KILN_API kiln_val *kiln_val_datetime(kiln_arena *a, int64_t secs, int32_t usec);
 
 /* Appends v to list. Returns KILN_OK, KILN_EINVAL (not a list) or KILN_ENOMEM. */
 KILN_API kiln_err kiln_val_push(kiln_val *list, kiln_val *v);

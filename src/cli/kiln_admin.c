@@ -29,8 +29,9 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: kiln-admin render TEMPLATE [--dir DIR]... "
-			"[--context FILE.json] [--static-url URL]\n");
+	fprintf(stderr,
+	    "usage: kiln-admin render TEMPLATE [--dir DIR]... "
+	    "[--context FILE.json] [--static-url URL]\n");
 }
 
 /* Reads a whole file into a (at most ADMIN_MAX_CONTEXT bytes). */
@@ -93,7 +94,8 @@ cmd_render(int argc, char **argv)
 		goto oom;
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
-			if (kiln_template_env_add_dir(env, argv[++i]) != KILN_OK)
+			if (kiln_template_env_add_dir(env, argv[++i]) !=
+			    KILN_OK)
 				goto oom;
 			have_dir = true;
 		} else if (strcmp(argv[i], "--context") == 0 && i + 1 < argc) {
@@ -123,8 +125,8 @@ cmd_render(int argc, char **argv)
 			goto oom;
 		name = basename(copy2);
 	}
-	if (surl != NULL && kiln_template_env_set_static_url(env, surl) !=
-		KILN_OK)
+	if (surl != NULL &&
+	    kiln_template_env_set_static_url(env, surl) != KILN_OK)
 		goto oom;
 	if (ctxfile != NULL) {
 		if (read_file(a, ctxfile, &text) == -1) {
@@ -138,8 +140,9 @@ cmd_render(int argc, char **argv)
 			goto done;
 		}
 		if (ctx->type != KILN_VAL_MAP) {
-			fprintf(stderr, "kiln-admin: %s: the context must be "
-					"a JSON object\n",
+			fprintf(stderr,
+			    "kiln-admin: %s: the context must be "
+			    "a JSON object\n",
 			    ctxfile);
 			goto done;
 		}
@@ -169,8 +172,8 @@ main(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "render") == 0)
 		return cmd_render(argc - 1, argv + 1);
-	if (argc >= 2 && (strcmp(argv[1], "help") == 0 ||
-			     strcmp(argv[1], "--help") == 0)) {
+	if (argc >= 2 &&
+	    (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0)) {
 		usage();
 		return 0;
 	}

@@ -713,8 +713,7 @@ cmd_createtables(kiln_app *app, int argc, char **argv)
 			    kiln_app_errmsg(app));
 			return 1;
 		}
-		printf("tables created on %s (%s)\n", c->alias,
-		    c->ops->vendor);
+		printf("tables created on %s (%s)\n", c->alias, c->ops->vendor);
 		if (argc == 2)
 			return 0;
 	}

@@ -47,7 +47,7 @@ typedef struct cctx {
 	size_t njoins;		       /* entries */
 	kiln_buf w;		       /* the WHERE text */
 	kiln__sql *out;		       /* parameters go here */
-	struct target *vt; /* VALUES: the resolved fields */
+	struct target *vt;	       /* VALUES: the resolved fields */
 } cctx;
 
 /* A resolved lookup: the column and what to do with it. */
@@ -622,8 +622,7 @@ assemble(cctx *c, kiln_buf *b, kiln__sqlmode mode, kiln_agg agg,
 
 	kiln_buf_init(&ord, c->a, 64);
 	if (mode == KILN__SQL_SELECT || mode == KILN__SQL_PKS || sub ||
-	    mode == KILN__SQL_VALUES ||
-	    mode == KILN__SQL_EXISTS) {
+	    mode == KILN__SQL_VALUES || mode == KILN__SQL_EXISTS) {
 		if ((rc = order(c, &ord, ordmode == 2, ordmode != 0)) !=
 		    KILN_OK)
 			return rc;

@@ -144,8 +144,7 @@ together_check(kiln_app *app, const kiln_model *m)
 	const char *p, *comma;
 	size_t i, len;
 
-	for (i = 0; m->unique_together != NULL && m->unique_together[i];
-	     i++) {
+	for (i = 0; m->unique_together != NULL && m->unique_together[i]; i++) {
 		for (p = m->unique_together[i]; p != NULL;
 		     p = comma != NULL ? comma + 1 : NULL) {
 			comma = strchr(p, ',');

@@ -25,20 +25,20 @@ typedef struct kiln__meta {
 
 /* The rows of a reverse relation, kept on the row they point at. */
 typedef struct kiln__rset {
-	const char *name;        /* "comment_set" */
-	kiln_row **rows;         /* the rows */
-	size_t n;                /* count */
+	const char *name;	 /* "comment_set" */
+	kiln_row **rows;	 /* the rows */
+	size_t n;		 /* count */
 	struct kiln__rset *next; /* the row's next set */
 } kiln__rset;
 
 struct kiln_row {
-	kiln_app *app;	      /* the app */
-	kiln_arena *a;	      /* owner of everything here */
-	const kiln__meta *mt; /* the model */
-	kiln_val *vals;	      /* one value per field, canonical form */
-	kiln_row **rel;	      /* per field: the related row, or NULL */
+	kiln_app *app;		 /* the app */
+	kiln_arena *a;		 /* owner of everything here */
+	const kiln__meta *mt;	 /* the model */
+	kiln_val *vals;		 /* one value per field, canonical form */
+	kiln_row **rel;		 /* per field: the related row, or NULL */
 	struct kiln__rset *sets; /* reverse relations loaded */
-	const char *db;	      /* alias it came from or went to */
+	const char *db;		 /* alias it came from or went to */
 };
 
 enum { KILN__Q_LEAF, KILN__Q_AND, KILN__Q_OR, KILN__Q_NOT };
@@ -51,27 +51,27 @@ struct kiln_q {
 };
 
 struct kiln_qs {
-	kiln_app *app;	      /* the app */
-	kiln_arena *a;	      /* everything of this QuerySet */
-	const kiln__meta *mt; /* the model */
-	kiln_q *where;	      /* the conditions, or NULL */
-	const char **order;   /* order_by items */
-	size_t norder;	      /* entries in order */
-	bool order_set;	      /* order_by was called */
-	int64_t lo, hi;	      /* slice; hi < 0: open */
-	const char **related; /* select_related paths */
-	size_t nrelated;      /* entries */
+	kiln_app *app;	       /* the app */
+	kiln_arena *a;	       /* everything of this QuerySet */
+	const kiln__meta *mt;  /* the model */
+	kiln_q *where;	       /* the conditions, or NULL */
+	const char **order;    /* order_by items */
+	size_t norder;	       /* entries in order */
+	bool order_set;	       /* order_by was called */
+	int64_t lo, hi;	       /* slice; hi < 0: open */
+	const char **related;  /* select_related paths */
+	size_t nrelated;       /* entries */
 	const char **prefetch; /* prefetch_related names */
 	size_t nprefetch;      /* entries */
-	bool distinct;	      /* SELECT DISTINCT */
-	const char **vfields; /* VALUES: the field paths */
-	size_t nvfields; /* entries */
-	const char *alias;    /* using(), or NULL */
-	kiln_err err;	      /* a builder's failure, reported later */
-	const char *errmsg;   /* its message */
-	kiln_row **rows;      /* fetched rows */
-	size_t nrows;	      /* count */
-	bool fetched;	      /* rows is valid */
+	bool distinct;	       /* SELECT DISTINCT */
+	const char **vfields;  /* VALUES: the field paths */
+	size_t nvfields;       /* entries */
+	const char *alias;     /* using(), or NULL */
+	kiln_err err;	       /* a builder's failure, reported later */
+	const char *errmsg;    /* its message */
+	kiln_row **rows;       /* fetched rows */
+	size_t nrows;	       /* count */
+	bool fetched;	       /* rows is valid */
 };
 
 /* What the compiler makes. */

@@ -50,9 +50,9 @@ kiln__orm_reverse(kiln_app *app, const kiln_model *m, const char *name,
 			f = &mt->m->fields[k];
 			if (f->type != KILN_FIELD_FK || f->to != m)
 				continue;
-			if (f->related_name != NULL
-				? strcmp(f->related_name, name) == 0
-				: default_name(mt->m, name)) {
+			if (f->related_name != NULL ?
+				strcmp(f->related_name, name) == 0 :
+				default_name(mt->m, name)) {
 				*from = mt;
 				*fk = k;
 				return true;
@@ -120,8 +120,7 @@ forward(kiln_qs *qs, kiln_row **rows, size_t n, size_t fi, const char *alias)
 	    alias);
 	if ((rc = kiln_qs_all(tq, &targets, &nt)) != KILN_OK)
 		return rc;
-	if ((idx = kiln_arena_calloc(qs->a, nt ? nt : 1, sizeof(*idx))) ==
-	    NULL)
+	if ((idx = kiln_arena_calloc(qs->a, nt ? nt : 1, sizeof(*idx))) == NULL)
 		return kiln__app_error(qs->app, KILN_ENOMEM, "out of memory");
 	for (i = 0; i < nt; i++) {
 		idx[i].key = kiln_row_pk(targets[i]);
@@ -174,10 +173,8 @@ reverse(kiln_qs *qs, kiln_row **rows, size_t n, const char *name,
 	kiln_err rc;
 
 	if ((keys = key_list(qs->a, rows, n, qs->mt->pk)) == NULL ||
-	    (idx = kiln_arena_calloc(qs->a, n ? n : 1, sizeof(*idx))) ==
-		NULL ||
-	    (sets = kiln_arena_calloc(qs->a, n ? n : 1, sizeof(*sets))) ==
-		NULL)
+	    (idx = kiln_arena_calloc(qs->a, n ? n : 1, sizeof(*idx))) == NULL ||
+	    (sets = kiln_arena_calloc(qs->a, n ? n : 1, sizeof(*sets))) == NULL)
 		return kiln__app_error(qs->app, KILN_ENOMEM, "out of memory");
 	if ((rc = add_sets(qs, rows, n, name, sets)) != KILN_OK ||
 	    keys->u.list.n == 0)
@@ -227,7 +224,8 @@ kiln__orm_prefetch(kiln_qs *qs, kiln_row **rows, size_t n, const char *alias)
 		fi = kiln__orm_field_index(qs->mt->m, name);
 		if (fi >= 0 && qs->mt->m->fields[fi].type == KILN_FIELD_FK)
 			rc = forward(qs, rows, n, (size_t)fi, alias);
-		else if (kiln__orm_reverse(qs->app, qs->mt->m, name, &from, &fk))
+		else if (kiln__orm_reverse(qs->app, qs->mt->m, name, &from,
+			     &fk))
 			rc = reverse(qs, rows, n, name, from, fk, alias);
 		else
 			rc = kiln__app_error(qs->app, KILN_EINVAL,

@@ -345,9 +345,9 @@ fetch(kiln_qs *qs, int ordmode, kiln_row ***rows, size_t *n)
 		return rc;
 	if ((rc = load(qs, &s, vals, *n, kiln_db_alias(c), rows)) != KILN_OK)
 		return rc;
-	return qs->nprefetch > 0
-	    ? kiln__orm_prefetch(qs, *rows, *n, kiln_db_alias(c))
-	    : KILN_OK;
+	return qs->nprefetch > 0 ?
+	    kiln__orm_prefetch(qs, *rows, *n, kiln_db_alias(c)) :
+	    KILN_OK;
 }
 
 kiln_err
@@ -672,9 +672,9 @@ values_run(kiln_qs *qs, bool as_list, const char *first, va_list ap,
 		return kiln__app_error(qs->app, KILN_ELIMIT,
 		    "values: more than %d fields", KILN__ORM_MAXVALUES);
 	for (i = 0; n == 0 && i < qs->mt->m->nfields; i++)
-		names[i] = qs->mt->m->fields[i].type == KILN_FIELD_FK
-		    ? qs->mt->cols[i]
-		    : qs->mt->m->fields[i].name;
+		names[i] = qs->mt->m->fields[i].type == KILN_FIELD_FK ?
+		    qs->mt->cols[i] :
+		    qs->mt->m->fields[i].name;
 	if (n == 0)
 		n = qs->mt->m->nfields;
 	vq->vfields = names;
@@ -695,9 +695,9 @@ values_run(kiln_qs *qs, bool as_list, const char *first, va_list ap,
 			if ((v = kiln_arena_alloc(qs->a, sizeof(*v))) == NULL ||
 			    kiln__orm_from_db(qs->a, s.vf[k], &vals[i][k], v) !=
 				KILN_OK ||
-			    (as_list ? kiln_val_push(item, v)
-				     : kiln_val_set(item, names[k], v)) !=
-				KILN_OK)
+			    (as_list ?
+				    kiln_val_push(item, v) :
+				    kiln_val_set(item, names[k], v)) != KILN_OK)
 				return kiln__app_error(qs->app, KILN_ENOMEM,
 				    "values: out of memory or a bad value");
 		}

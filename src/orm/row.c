@@ -521,12 +521,11 @@ kiln_orm_bulk_create(kiln_row **rows, size_t n)
 	per = rows[0]->mt->m->nfields;
 	chunk = 30000 / per < 100 ? 30000 / per : 100;
 	for (i = 0; i < n; i += chunk) {
-		if ((rc = bulk_chunk(c, rows + i, n - i < chunk ? n - i
-								 : chunk)) !=
-		    KILN_OK)
-			return rc == KILN_ENOMEM
-			    ? kiln__app_error(rows[0]->app, rc, "out of memory")
-			    : rc;
+		if ((rc = bulk_chunk(c, rows + i,
+			 n - i < chunk ? n - i : chunk)) != KILN_OK)
+			return rc == KILN_ENOMEM ?
+			    kiln__app_error(rows[0]->app, rc, "out of memory") :
+			    rc;
 	}
 	for (i = 0; i < n; i++)
 		rows[i]->db = kiln_db_alias(c);

@@ -471,21 +471,29 @@ upgrade(master *m)
 	mlog("upgrade: started new master %d from %s", (int)pid, m->pc->exe);
 }
 
-/* Reopens the log file on stderr (USR1, for logrotate). */
+/*
+ * Reopens the log file on stderr (USR1, for logrotate), then has every
+ * worker do the same (their handler reopens board->log_file).
+ */
 static void
-reopen_log(const kiln__pool_cfg *pc)
+reopen_log(master *m)
 {
-	int fd;
+	const char *path = m->board->log_file;
+	int fd, i;
 
-	if (pc->log_file == NULL || *pc->log_file == '\0')
+	if (*path == '\0')
 		return;
-	fd = open(pc->log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 	if (fd < 0) {
-		mlog("reopen %s: %s", pc->log_file, strerror(errno));
+		mlog("reopen %s: %s", path, strerror(errno));
 		return;
 	}
 	dup2(fd, STDERR_FILENO);
 	close(fd);
+	for (i = 0; i < KILN__SLOTS_MAX; i++) {
+		if (m->board->slots[i].pid != 0)
+			kill(m->board->slots[i].pid, SIGUSR1);
+	}
 	mlog("log reopened");
 }
 
@@ -631,6 +639,8 @@ kiln__serve(kiln_app *app, kiln__board *board, const kiln__pool_cfg *pc,
 	board->target = m.pc->workers;
 	snprintf(board->pm, sizeof(board->pm), "%s",
 	    m.pc->dynamic ? "dynamic" : "static");
+	snprintf(board->log_file, sizeof(board->log_file), "%s",
+	    m.pc->log_file != NULL ? m.pc->log_file : "");
 	srandom((unsigned)getpid());
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
@@ -682,7 +692,7 @@ kiln__serve(kiln_app *app, kiln__board *board, const kiln__pool_cfg *pc,
 		} else if (sig == SIGTTOU && board->target > 1)
 			board->target--;
 		else if (sig == SIGUSR1)
-			reopen_log(m.pc);
+			reopen_log(&m);
 		else if (sig == SIGUSR2)
 			upgrade(&m);
 	}

@@ -130,6 +130,7 @@ typedef struct kiln__board {
 	volatile uint64_t slow_count;     /* slow requests seen */
 	kiln__slow slow[KILN__SLOW_MAX];  /* ring of the latest */
 	char pm[8];                /* "static" or "dynamic" */
+	char log_file[256];        /* reopened on USR1 ("" for stderr) */
 	int listen_fd;             /* for the queue length */
 	kiln__slot slots[KILN__SLOTS_MAX];
 } kiln__board;

@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +36,8 @@ static struct kiln__worker {
 	volatile sig_atomic_t stopping; /* a stop signal arrived */
 	int listen_fd;                  /* the shared listening socket */
 	int dummy_fd;                   /* a socket that never listens */
-} worker = { 0, -1, -1 };
+	const char *log_file;           /* the board's, reopened on USR1 */
+} worker = { 0, -1, -1, NULL };
 
 bool
 kiln__worker_stopping(void)
@@ -55,6 +57,24 @@ on_stop(int sig)
 	errno = saved;
 }
 
+/* USR1: reopen the log on stderr (open and dup2 are async-signal-safe). */
+static void
+on_reopen(int sig)
+{
+	int saved = errno, fd;
+
+	(void)sig;
+	if (worker.log_file != NULL && worker.log_file[0] != '\0') {
+		fd = open(worker.log_file, O_WRONLY | O_CREAT | O_APPEND |
+			O_CLOEXEC, 0640);
+		if (fd >= 0) {
+			dup2(fd, STDERR_FILENO);
+			close(fd);
+		}
+	}
+	errno = saved;
+}
+
 /* Installs the worker's signal dispositions (after fork). */
 static void
 worker_signals(void)
@@ -66,14 +86,17 @@ worker_signals(void)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGUSR2, &sa, NULL);
 	sigaction(SIGTTIN, &sa, NULL);
 	sigaction(SIGTTOU, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGCHLD, &sa, NULL);
-	sa.sa_handler = on_stop;
 	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_reopen;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_flags = 0;
+	sa.sa_handler = on_stop;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGQUIT, &sa, NULL);
@@ -117,6 +140,7 @@ kiln__worker_run(kiln_app *app, const kiln__transport_ops *tp,
 	int status = 1;
 
 	worker.listen_fd = cfg->listen_fd;
+	worker.log_file = board->log_file;
 	worker.dummy_fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	worker_signals();
 	kiln__crash_init(NULL);

@@ -36,10 +36,10 @@
 
 typedef struct cs_state {
 	kiln_arena *a;
-	const char *root;   /* static.root */
-	kiln_val *paths;    /* relative path -> hashed path */
-	size_t copied;      /* files written */
-	bool manifest;      /* write hashed copies and the manifest */
+	const char *root; /* static.root */
+	kiln_val *paths;  /* relative path -> hashed path */
+	size_t copied;	  /* files written */
+	bool manifest;	  /* write hashed copies and the manifest */
 } cs_state;
 
 /* Creates every directory leading to path (mkdir -p of its dirname). */
@@ -140,8 +140,8 @@ hashed_name(cs_state *cs, const char *rel, kiln_str data)
 	dot = strrchr(slash != NULL ? slash + 1 : rel, '.');
 	if (dot == NULL || dot == (slash != NULL ? slash + 1 : rel))
 		return kiln_arena_printf(cs->a, "%s.%s", rel, hex);
-	return kiln_arena_printf(cs->a, "%.*s.%s%s", (int)(dot - rel), rel,
-	    hex, dot);
+	return kiln_arena_printf(cs->a, "%.*s.%s%s", (int)(dot - rel), rel, hex,
+	    dot);
 }
 
 /* Copies one file (rel under its source dir src). */
@@ -254,8 +254,9 @@ kiln__cmd_collectstatic(kiln_app *app, int argc, char **argv)
 	cs.paths = kiln_val_map(cs.a);
 	if (cs.root == NULL || cs.root[0] == '\0' || dirs == NULL ||
 	    cs.paths == NULL) {
-		fprintf(stderr, "collectstatic: set static.root and "
-				"static.dirs\n");
+		fprintf(stderr,
+		    "collectstatic: set static.root and "
+		    "static.dirs\n");
 		kiln_arena_free(cs.a);
 		return 2;
 	}
@@ -271,15 +272,15 @@ kiln__cmd_collectstatic(kiln_app *app, int argc, char **argv)
 	if (rc == 0 && cs.manifest) {
 		man = kiln_val_map(cs.a);
 		ver = kiln_val_cstr(cs.a, "1.0");
-		mpath = kiln_arena_printf(cs.a, "%s/staticfiles.json",
-		    cs.root);
+		mpath = kiln_arena_printf(cs.a, "%s/staticfiles.json", cs.root);
 		if (man == NULL || ver == NULL || mpath == NULL ||
 		    kiln_val_set(man, "paths", cs.paths) != KILN_OK ||
 		    kiln_val_set(man, "version", ver) != KILN_OK ||
 		    kiln_json_dump(cs.a, man, &json) != KILN_OK ||
 		    write_file(mpath, json.ptr, json.len) == -1) {
-			fprintf(stderr, "collectstatic: cannot write the "
-					"manifest\n");
+			fprintf(stderr,
+			    "collectstatic: cannot write the "
+			    "manifest\n");
 			rc = -1;
 		}
 	}

@@ -175,7 +175,8 @@ kiln_template_add_tag(kiln_template_env *env, const char *name,
 	t->name = kiln_arena_strdup(env->a, name);
 	t->fn = fn;
 	t->data = data;
-	if (t->name == NULL || kiln__ptrs_push(&env->tags, env->a, t) != KILN_OK)
+	if (t->name == NULL ||
+	    kiln__ptrs_push(&env->tags, env->a, t) != KILN_OK)
 		return KILN_ENOMEM;
 	return KILN_OK;
 }
@@ -284,8 +285,7 @@ file_mtime(const char *path)
 /* Finds name's source: in memory, then in each directory in order. */
 static kiln_err
 find_source(kiln_template_env *env, kiln_arena *tmp, const char *name,
-    kiln_str *src, const char **path, int64_t *mtime, char *err,
-    size_t errlen)
+    kiln_str *src, const char **path, int64_t *mtime, char *err, size_t errlen)
 {
 	const tpl_source *s;
 	const char *dir;
@@ -312,12 +312,14 @@ find_source(kiln_template_env *env, kiln_arena *tmp, const char *name,
 			if (rc == KILN_ENOTFOUND)
 				continue;
 			if (rc == KILN_ELIMIT && err != NULL)
-				snprintf(err, errlen, "%s: template is over "
-						      "the limit of %zu bytes",
+				snprintf(err, errlen,
+				    "%s: template is over "
+				    "the limit of %zu bytes",
 				    p, env->lim.max_source);
 			else if (rc != KILN_OK && err != NULL)
-				snprintf(err, errlen, "%s: cannot read the "
-						      "template",
+				snprintf(err, errlen,
+				    "%s: cannot read the "
+				    "template",
 				    p);
 			*path = p;
 			return rc;
@@ -400,8 +402,7 @@ kiln_template_check(kiln_template_env *env, const char *name, char *err,
 
 kiln_err
 kiln_template_render(kiln_template_env *env, const char *name,
-    const kiln_val *ctx, kiln_arena *a, kiln_str *out, char *err,
-    size_t errlen)
+    const kiln_val *ctx, kiln_arena *a, kiln_str *out, char *err, size_t errlen)
 {
 	tpl_template *t;
 	kiln_buf b;
@@ -425,8 +426,7 @@ kiln_template_render(kiln_template_env *env, const char *name,
 
 kiln_err
 kiln_template_render_str(kiln_template_env *env, kiln_str src,
-    const kiln_val *ctx, kiln_arena *a, kiln_str *out, char *err,
-    size_t errlen)
+    const kiln_val *ctx, kiln_arena *a, kiln_str *out, char *err, size_t errlen)
 {
 	kiln_template_env *own = NULL;
 	tpl_template *t;
@@ -455,7 +455,8 @@ kiln_template_render_str(kiln_template_env *env, kiln_str src,
 	return rc;
 }
 
-/* --- JSON contexts ---------------------------------------------------------- */
+/* --- JSON contexts ----------------------------------------------------------
+ */
 
 /* Reads n digits at s[*i] into *out. */
 static bool
@@ -479,8 +480,8 @@ iso_num(kiln_str s, size_t *i, size_t n, int *out)
 kiln_err
 kiln__tpl_parse_iso(kiln_str s, int64_t *secs, int32_t *usec)
 {
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
-		30, 31 };
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+		31 };
 	int y, mo, d, h = 0, mi = 0, se = 0, us = 0, k;
 	size_t i = 0;
 
@@ -559,8 +560,9 @@ convert_dates(kiln_arena *a, kiln_val *v, size_t depth, char *err,
 		if (s->type != KILN_VAL_STR ||
 		    kiln__tpl_parse_iso(s->u.s, &secs, &usec) != KILN_OK) {
 			if (err != NULL && errlen > 0)
-				snprintf(err, errlen, "bad $datetime value "
-						      "(want \"YYYY-MM-DDTHH:MM:SS\")");
+				snprintf(err, errlen,
+				    "bad $datetime value "
+				    "(want \"YYYY-MM-DDTHH:MM:SS\")");
 			return KILN_EPARSE;
 		}
 		v->type = KILN_VAL_DATETIME;

@@ -20,18 +20,18 @@
 
 /* A TemplateView or RedirectView, found by its route's local name. */
 typedef struct tpl_view {
-	const char *name;     /* local route name */
-	const char *target;   /* template name or URL */
-	int status;           /* redirect status */
+	const char *name;   /* local route name */
+	const char *target; /* template name or URL */
+	int status;	    /* redirect status */
 } tpl_view;
 
 typedef struct tpl_state {
 	kiln_app *app;
 	kiln_template_env *env;
-	bool ready;           /* settings applied */
-	kiln__ptrs dirs;      /* char *: kiln_templates_add_dir before ready */
-	kiln__ptrs procs;     /* kiln__fnbox of kiln_context_processor_fn */
-	kiln__ptrs views;     /* tpl_view */
+	bool ready;	  /* settings applied */
+	kiln__ptrs dirs;  /* char *: kiln_templates_add_dir before ready */
+	kiln__ptrs procs; /* kiln__fnbox of kiln_context_processor_fn */
+	kiln__ptrs views; /* tpl_view */
 } tpl_state;
 
 static kiln_err tpl_init_app(kiln_app *app, const kiln_ext *ext);
@@ -154,8 +154,8 @@ tpl_ready(tpl_state *st)
 	else
 		kiln_template_env_set_reload(st->env, app->debug);
 	s = kiln_setting_str(app, "app.static_url");
-	if (s != NULL && kiln_template_env_set_static_url(st->env, s) !=
-		KILN_OK)
+	if (s != NULL &&
+	    kiln_template_env_set_static_url(st->env, s) != KILN_OK)
 		return KILN_ENOMEM;
 	if (kiln_setting_bool(app, "static.manifest")) {
 		root = kiln_setting_str(app, "static.root");
@@ -275,8 +275,8 @@ builtin_procs(kiln_req *req, tpl_state *st, kiln_val *m)
 	    (rc = kiln_val_set(r, "GET", args)) != KILN_OK ||
 	    (rc = kiln_val_set(m, "request", r)) != KILN_OK ||
 	    (rc = kiln_val_set(m, "debug", b)) != KILN_OK ||
-	    (rc = set_s(a, m, "STATIC_URL",
-		 kiln_str_c(st->env->static_url))) != KILN_OK)
+	    (rc = set_s(a, m, "STATIC_URL", kiln_str_c(st->env->static_url))) !=
+		KILN_OK)
 		return rc;
 	s = kiln_setting_str(req->app, "templates.media_url");
 	return set_s(a, m, "MEDIA_URL", kiln_str_c(s != NULL ? s : "/media/"));
@@ -297,8 +297,9 @@ kiln_render(kiln_req *req, const char *name, kiln_val *ctx)
 	size_t i;
 
 	if (st == NULL)
-		kiln_abort_msg(req, 500, "kiln_render(\"%s\"): the templates "
-					 "extension is not in use",
+		kiln_abort_msg(req, 500,
+		    "kiln_render(\"%s\"): the templates "
+		    "extension is not in use",
 		    name);
 	if (tpl_ready(st) != KILN_OK)
 		kiln_abort_msg(req, 500, "templates: %s",
@@ -308,11 +309,13 @@ kiln_render(kiln_req *req, const char *name, kiln_val *ctx)
 		kiln_abort_msg(req, 500, "templates: out of memory");
 	for (i = 0; i < st->procs.n; i++) {
 		fn = (kiln_context_processor_fn)((kiln__fnbox *)
-			st->procs.items[i])->fn;
+						     st->procs.items[i])
+			 ->fn;
 		rc = fn(req, procs);
 		if (rc != KILN_OK)
-			kiln_abort_msg(req, 500, "context processor %zu "
-						 "failed: %s",
+			kiln_abort_msg(req, 500,
+			    "context processor %zu "
+			    "failed: %s",
 			    i + 1, kiln_strerror(rc));
 	}
 	t = kiln__tpl_load(st->env, name, &rc, err, sizeof(err));
@@ -321,8 +324,8 @@ kiln_render(kiln_req *req, const char *name, kiln_val *ctx)
 	ctxs[0] = procs;
 	ctxs[1] = ctx;
 	kiln_buf_init(&b, req->a, 4096);
-	rc = kiln__tpl_render(st->env, t, ctxs, ctx != NULL ? 2 : 1, req->a,
-	    &b, err, sizeof(err));
+	rc = kiln__tpl_render(st->env, t, ctxs, ctx != NULL ? 2 : 1, req->a, &b,
+	    err, sizeof(err));
 	if (rc != KILN_OK)
 		kiln_abort_msg(req, 500, "template error: %s", err);
 	if (b.oom)
@@ -367,8 +370,9 @@ template_view(kiln_req *req)
 
 	v = find_view(req, &st);
 	if (v == NULL)
-		kiln_abort_msg(req, 500, "TemplateView: no template for "
-					 "route '%s'",
+		kiln_abort_msg(req, 500,
+		    "TemplateView: no template for "
+		    "route '%s'",
 		    kiln_req_endpoint(req));
 	ctx = kiln_val_map(req->a);
 	view = kiln_val_map(req->a);
@@ -430,8 +434,8 @@ kiln_template_view(kiln_bp *bp, const char *rule, const char *template_name,
 }
 
 kiln_err
-kiln_redirect_view(kiln_bp *bp, const char *rule, const char *url,
-    int status, const char *name)
+kiln_redirect_view(kiln_bp *bp, const char *rule, const char *url, int status,
+    const char *name)
 {
 	return add_view(bp, rule, url, status, name, redirect_view);
 }

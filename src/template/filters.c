@@ -20,8 +20,8 @@
 
 #include "template_int.h"
 
-#define F_SAFE   KILN_TEMPLATE_FILTER_SAFE
-#define F_ARG    KILN_TEMPLATE_FILTER_ARG
+#define F_SAFE	 KILN_TEMPLATE_FILTER_SAFE
+#define F_ARG	 KILN_TEMPLATE_FILTER_ARG
 #define F_NO_ARG KILN_TEMPLATE_FILTER_NO_ARG
 
 /* --- helpers ------------------------------------------------------------ */
@@ -218,8 +218,7 @@ f_escape(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 }
 
 static const kiln_val *
-f_force_escape(kiln_arena *a, const kiln_val *v, const kiln_val *arg,
-    bool ae)
+f_force_escape(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 {
 	kiln_buf b;
 	bool oom = false;
@@ -346,8 +345,7 @@ f_capfirst(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 }
 
 static const kiln_val *
-f_truncatechars(kiln_arena *a, const kiln_val *v, const kiln_val *arg,
-    bool ae)
+f_truncatechars(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 {
 	bool oom = false;
 	kiln_str s;
@@ -372,8 +370,7 @@ f_truncatechars(kiln_arena *a, const kiln_val *v, const kiln_val *arg,
 }
 
 static const kiln_val *
-f_truncatewords(kiln_arena *a, const kiln_val *v, const kiln_val *arg,
-    bool ae)
+f_truncatewords(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 {
 	bool oom = false;
 	kiln_str s;
@@ -463,8 +460,7 @@ f_join(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 				kiln__tpl_escape(&b,
 				    (kiln_str){ v->u.s.ptr + off, end - off });
 			else
-				tpl_put(&b, v->u.s.ptr + off,
-				    end - off);
+				tpl_put(&b, v->u.s.ptr + off, end - off);
 		}
 	} else if (v->type == KILN_VAL_MAP) {
 		for (i = 0; i < v->u.map.n; i++) {
@@ -689,7 +685,8 @@ f_cut(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 		return from_str(a, s, KILN_VAL_STR);
 	kiln_buf_init(&b, a, s.len + 1);
 	for (i = 0; i < s.len;) {
-		if (i + c.len <= s.len && memcmp(s.ptr + i, c.ptr, c.len) == 0) {
+		if (i + c.len <= s.len &&
+		    memcmp(s.ptr + i, c.ptr, c.len) == 0) {
 			i += c.len;
 			continue;
 		}
@@ -698,7 +695,8 @@ f_cut(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 	return from_buf(a, &b, KILN_VAL_STR);
 }
 
-/* --- dates ----------------------------------------------------------------- */
+/* --- dates -----------------------------------------------------------------
+ */
 
 static const kiln_val *
 date_common(kiln_arena *a, const kiln_val *v, const kiln_val *arg,
@@ -797,8 +795,9 @@ f_linebreaks(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 		return NULL;
 	kiln_buf_init(&b, a, s.len + 32);
 	for (i = 0; i <= s.len; i++) {
-		if (i < s.len && !(s.ptr[i] == '\n' && i + 1 < s.len &&
-				     s.ptr[i + 1] == '\n'))
+		if (i < s.len &&
+		    !(s.ptr[i] == '\n' && i + 1 < s.len &&
+			s.ptr[i + 1] == '\n'))
 			continue;
 		/* A paragraph ends at a run of two or more newlines. */
 		if (!firstp)
@@ -818,8 +817,7 @@ f_linebreaks(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 }
 
 static const kiln_val *
-f_linebreaksbr(kiln_arena *a, const kiln_val *v, const kiln_val *arg,
-    bool ae)
+f_linebreaksbr(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 {
 	bool oom = false, esc = ae && v->type != KILN_VAL_SAFE;
 	kiln_str s;
@@ -873,7 +871,8 @@ strip_once(kiln_arena *a, kiln_str s, bool *oom)
 					q = 0;
 			} else if (s.ptr[j] == '"' || s.ptr[j] == '\'') {
 				if (is_alpha(c) && j > i + 1 &&
-				    (s.ptr[j - 1] == '=' || py_space(s.ptr[j - 1])))
+				    (s.ptr[j - 1] == '=' ||
+					py_space(s.ptr[j - 1])))
 					q = s.ptr[j];
 			} else if (s.ptr[j] == '>') {
 				break;
@@ -1036,8 +1035,8 @@ f_add(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 		kiln_buf_append_str(&b, arg->u.s);
 		return from_buf(a, &b,
 		    v->type == KILN_VAL_SAFE && arg->type == KILN_VAL_SAFE ?
-			  KILN_VAL_SAFE :
-			  KILN_VAL_STR);
+			KILN_VAL_SAFE :
+			KILN_VAL_STR);
 	}
 	if (v->type == KILN_VAL_LIST && arg->type == KILN_VAL_LIST) {
 		l = kiln_val_list(a);
@@ -1194,8 +1193,7 @@ f_floatformat(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 }
 
 static const kiln_val *
-f_filesizeformat(kiln_arena *a, const kiln_val *v, const kiln_val *arg,
-    bool ae)
+f_filesizeformat(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 {
 	static const char *const units[] = { "KB", "MB", "GB", "TB", "PB" };
 	double d, unit = 1024.0;
@@ -1207,7 +1205,9 @@ f_filesizeformat(kiln_arena *a, const kiln_val *v, const kiln_val *arg,
 	(void)ae;
 	kiln_buf_init(&b, a, 32);
 	if (!py_float(v, &d) || isnan(d)) {
-		kiln_buf_append_c(&b, "0\xc2\xa0" "bytes");
+		kiln_buf_append_c(&b,
+		    "0\xc2\xa0"
+		    "bytes");
 		return from_buf(a, &b, KILN_VAL_STR);
 	}
 	neg = d < 0;

@@ -25,17 +25,17 @@
 
 typedef struct tpl_parser {
 	kiln_template_env *env; /* for filters, tags and limits */
-	tpl_template *t;        /* being built */
-	kiln_arena *a;          /* t->a */
-	tpl_tok *toks;          /* all tokens */
-	size_t ntoks, pos;      /* next token */
-	size_t depth;           /* nesting of block tags */
-	kiln_err rc;            /* first error */
-	char *err;              /* message buffer */
+	tpl_template *t;	/* being built */
+	kiln_arena *a;		/* t->a */
+	tpl_tok *toks;		/* all tokens */
+	size_t ntoks, pos;	/* next token */
+	size_t depth;		/* nesting of block tags */
+	kiln_err rc;		/* first error */
+	char *err;		/* message buffer */
 	size_t errlen;
-	kiln__ptrs blocks;      /* block nodes seen */
-	bool nontext;           /* a non-text node was added at top level */
-	const tpl_tok *cur;     /* token being compiled, for errors */
+	kiln__ptrs blocks;  /* block nodes seen */
+	bool nontext;	    /* a non-text node was added at top level */
+	const tpl_tok *cur; /* token being compiled, for errors */
 } tpl_parser;
 
 /* Records a syntax error at the current token. Returns false. */
@@ -53,7 +53,8 @@ perr(tpl_parser *p, const char *fmt, ...)
 	if (p->err == NULL || p->errlen == 0)
 		return false;
 	n = snprintf(p->err, p->errlen, "%s:%u:%u: ", p->t->name,
-	    p->cur != NULL ? p->cur->line : 1, p->cur != NULL ? p->cur->col : 1);
+	    p->cur != NULL ? p->cur->line : 1,
+	    p->cur != NULL ? p->cur->col : 1);
 	if (n < 0 || (size_t)n >= p->errlen)
 		return false;
 	va_start(ap, fmt);
@@ -263,8 +264,9 @@ var_parse(tpl_parser *p, kiln_str s, tpl_var *v)
 	}
 	return true;
 underscore:
-	return perr(p, "variables and attributes may not begin with "
-		       "underscores: '%.*s'",
+	return perr(p,
+	    "variables and attributes may not begin with "
+	    "underscores: '%.*s'",
 	    (int)s.len, s.ptr);
 }
 
@@ -295,18 +297,19 @@ varnum_len(kiln_str s, size_t i)
 {
 	size_t j = i;
 
-	while (j < s.len && (is_word((unsigned char)s.ptr[j]) ||
-	    s.ptr[j] == '.'))
+	while (
+	    j < s.len && (is_word((unsigned char)s.ptr[j]) || s.ptr[j] == '.'))
 		j++;
 	if (j > i)
 		return j - i;
-	if (i < s.len && (s.ptr[i] == '-' || s.ptr[i] == '+' ||
-	    s.ptr[i] == '.'))
+	if (i < s.len &&
+	    (s.ptr[i] == '-' || s.ptr[i] == '+' || s.ptr[i] == '.'))
 		j++;
 	if (j < s.len && is_digit((unsigned char)s.ptr[j])) {
 		j++;
-		while (j < s.len && (is_digit((unsigned char)s.ptr[j]) ||
-		    s.ptr[j] == '.' || s.ptr[j] == 'e'))
+		while (j < s.len &&
+		    (is_digit((unsigned char)s.ptr[j]) || s.ptr[j] == '.' ||
+			s.ptr[j] == 'e'))
 			j++;
 		return j - i;
 	}
@@ -516,12 +519,12 @@ cond_expr(cond_parser *c, int rbp)
 		return NULL;
 	}
 	left = cond_nud(c);
-	while (left != NULL && c->pos < c->n &&
-	    rbp < op_lbp(c->ops[c->pos])) {
+	while (left != NULL && c->pos < c->n && rbp < op_lbp(c->ops[c->pos])) {
 		op = c->ops[c->pos];
 		if (op == TPL_OP_NOT) {
-			perr(c->p, "not expecting 'not' as infix operator in "
-				   "if tag");
+			perr(c->p,
+			    "not expecting 'not' as infix operator in "
+			    "if tag");
 			return NULL;
 		}
 		c->pos++;
@@ -674,8 +677,8 @@ parse_kwargs(tpl_parser *p, const kiln_str *bits, size_t n, bool legacy,
 		return poom(p), SIZE_MAX;
 	if (n == 0)
 		return 0;
-	for (eq = 0; eq < bits[0].len && is_word((unsigned char)bits[0].ptr[eq]);
-	     eq++)
+	for (eq = 0;
+	     eq < bits[0].len && is_word((unsigned char)bits[0].ptr[eq]); eq++)
 		;
 	kwformat = eq > 0 && eq < bits[0].len && bits[0].ptr[eq] == '=';
 	if (!kwformat && (!legacy || n < 3 || !kiln_str_eq_c(bits[1], "as")))
@@ -726,8 +729,8 @@ parse_kwargs(tpl_parser *p, const kiln_str *bits, size_t n, bool legacy,
 
 /* --- tags ------------------------------------------------------------- */
 
-typedef bool (*tag_fn)(tpl_parser *p, const tpl_tok *tok,
-    const kiln_str *bits, size_t n, tpl_node **out);
+typedef bool (*tag_fn)(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits,
+    size_t n, tpl_node **out);
 
 static bool
 tag_if(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
@@ -751,7 +754,8 @@ tag_if(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
 		if (c == NULL)
 			return false;
 		body = kiln_arena_calloc(p->a, 1, sizeof(*body));
-		if (body == NULL || kiln__ptrs_push(&conds, p->a, c) != KILN_OK ||
+		if (body == NULL ||
+		    kiln__ptrs_push(&conds, p->a, c) != KILN_OK ||
 		    kiln__ptrs_push(&bodies, p->a, body) != KILN_OK)
 			return poom(p);
 		if (!parse_body(p, tok, until, body, &end))
@@ -766,7 +770,8 @@ tag_if(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
 	}
 	if (kiln_str_eq_c(end->s, "else")) {
 		body = kiln_arena_calloc(p->a, 1, sizeof(*body));
-		if (body == NULL || kiln__ptrs_push(&bodies, p->a, body) != KILN_OK)
+		if (body == NULL ||
+		    kiln__ptrs_push(&bodies, p->a, body) != KILN_OK)
 			return poom(p);
 		if (!parse_body(p, tok, until_end, body, &end))
 			return false;
@@ -777,10 +782,10 @@ tag_if(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
 		    (int)end->s.len, end->s.ptr);
 	}
 	node->u.ifn.n = bodies.n;
-	node->u.ifn.conds = kiln_arena_calloc(p->a, bodies.n,
-	    sizeof(tpl_cond *));
-	node->u.ifn.bodies = kiln_arena_calloc(p->a, bodies.n,
-	    sizeof(tpl_nodelist));
+	node->u.ifn.conds =
+	    kiln_arena_calloc(p->a, bodies.n, sizeof(tpl_cond *));
+	node->u.ifn.bodies =
+	    kiln_arena_calloc(p->a, bodies.n, sizeof(tpl_nodelist));
 	if (node->u.ifn.conds == NULL || node->u.ifn.bodies == NULL)
 		return poom(p);
 	for (i = 0; i < bodies.n; i++) {
@@ -804,14 +809,16 @@ tag_for(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
 	kiln_str all;
 
 	if (n < 4)
-		return perr(p, "'for' statements should have at least four "
-			       "words: %.*s",
+		return perr(p,
+		    "'for' statements should have at least four "
+		    "words: %.*s",
 		    (int)tok->s.len, tok->s.ptr);
 	rev = kiln_str_eq_c(bits[n - 1], "reversed");
 	in_idx = rev ? n - 3 : n - 2;
 	if (!kiln_str_eq_c(bits[in_idx], "in"))
-		return perr(p, "'for' statements should use the format "
-			       "'for x in y': %.*s",
+		return perr(p,
+		    "'for' statements should use the format "
+		    "'for x in y': %.*s",
 		    (int)tok->s.len, tok->s.ptr);
 	node = node_new(p, TPL_N_FOR, tok);
 	if (node == NULL)
@@ -819,10 +826,10 @@ tag_for(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
 	node->u.forn.reversed = rev;
 	/* Loop variables: the words between "for" and "in", split on ','. */
 	all.ptr = bits[1].ptr;
-	all.len = (size_t)(bits[in_idx - 1].ptr + bits[in_idx - 1].len -
-	    bits[1].ptr);
-	node->u.forn.vars = kiln_arena_alloc(p->a,
-	    (all.len + 1) * sizeof(kiln_str));
+	all.len =
+	    (size_t)(bits[in_idx - 1].ptr + bits[in_idx - 1].len - bits[1].ptr);
+	node->u.forn.vars =
+	    kiln_arena_alloc(p->a, (all.len + 1) * sizeof(kiln_str));
 	if (node->u.forn.vars == NULL)
 		return poom(p);
 	start = 0;
@@ -840,8 +847,9 @@ tag_for(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
 		    memchr(all.ptr + j, '\'', k - j) != NULL ||
 		    memchr(all.ptr + j, '|', k - j) != NULL ||
 		    memchr(all.ptr + j, '\t', k - j) != NULL)
-			return perr(p, "'for' tag received an invalid "
-				       "argument: %.*s",
+			return perr(p,
+			    "'for' tag received an invalid "
+			    "argument: %.*s",
 			    (int)tok->s.len, tok->s.ptr);
 		node->u.forn.vars[node->u.forn.nvars].ptr = all.ptr + j;
 		node->u.forn.vars[node->u.forn.nvars].len = k - j;
@@ -876,8 +884,9 @@ tag_with(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
 	if (cnt == SIZE_MAX)
 		return false;
 	if (cnt == 0)
-		return perr(p, "'with' expected at least one variable "
-			       "assignment");
+		return perr(p,
+		    "'with' expected at least one variable "
+		    "assignment");
 	if (used < n - 1)
 		return perr(p, "'with' received an invalid token: '%.*s'",
 		    (int)bits[1 + used].len, bits[1 + used].ptr);
@@ -902,8 +911,9 @@ tag_block(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
 	for (i = 0; i < p->blocks.n; i++) {
 		o = p->blocks.items[i];
 		if (kiln_str_eq(o->u.block.name, bits[1]))
-			return perr(p, "'block' tag with name '%.*s' appears "
-				       "more than once",
+			return perr(p,
+			    "'block' tag with name '%.*s' appears "
+			    "more than once",
 			    (int)bits[1].len, bits[1].ptr);
 	}
 	node = node_new(p, TPL_N_BLOCK, tok);
@@ -918,8 +928,9 @@ tag_block(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
 		n = split_bits(end->s, eb, 2);
 		if (n != 2 || !kiln_str_eq(eb[1], node->u.block.name)) {
 			p->cur = end;
-			return perr(p, "invalid block tag '%.*s', expected "
-				       "'endblock' or 'endblock %.*s'",
+			return perr(p,
+			    "invalid block tag '%.*s', expected "
+			    "'endblock' or 'endblock %.*s'",
 			    (int)end->s.len, end->s.ptr,
 			    (int)node->u.block.name.len,
 			    node->u.block.name.ptr);
@@ -940,11 +951,13 @@ tag_extends(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
 	if (n != 2)
 		return perr(p, "'extends' takes one argument");
 	if (p->t->extends != NULL)
-		return perr(p, "'extends' cannot appear more than once in the "
-			       "same template");
+		return perr(p,
+		    "'extends' cannot appear more than once in the "
+		    "same template");
 	if (p->nontext || p->depth != 2)
-		return perr(p, "'extends' must be the first tag in the "
-			       "template");
+		return perr(p,
+		    "'extends' must be the first tag in the "
+		    "template");
 	node = node_new(p, TPL_N_EXTENDS, tok);
 	if (node == NULL)
 		return false;
@@ -960,16 +973,17 @@ tag_extends(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
 }
 
 static bool
-tag_include(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits,
-    size_t n, tpl_node **out)
+tag_include(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
+    tpl_node **out)
 {
 	tpl_node *node;
 	size_t i = 2, used, cnt;
 	bool seen_with = false, seen_only = false;
 
 	if (n < 2)
-		return perr(p, "'include' tag takes at least one argument: "
-			       "the name of the template to be included");
+		return perr(p,
+		    "'include' tag takes at least one argument: "
+		    "the name of the template to be included");
 	node = node_new(p, TPL_N_INCLUDE, tok);
 	if (node == NULL)
 		return false;
@@ -979,28 +993,32 @@ tag_include(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits,
 	while (i < n) {
 		if (kiln_str_eq_c(bits[i], "with")) {
 			if (seen_with)
-				return perr(p, "the 'with' option was "
-					       "specified more than once");
+				return perr(p,
+				    "the 'with' option was "
+				    "specified more than once");
 			seen_with = true;
 			cnt = parse_kwargs(p, bits + i + 1, n - i - 1, false,
 			    &node->u.inc.b, &used);
 			if (cnt == SIZE_MAX)
 				return false;
 			if (cnt == 0)
-				return perr(p, "\"with\" in 'include' tag "
-					       "needs at least one keyword "
-					       "argument");
+				return perr(p,
+				    "\"with\" in 'include' tag "
+				    "needs at least one keyword "
+				    "argument");
 			i += 1 + used;
 		} else if (kiln_str_eq_c(bits[i], "only")) {
 			if (seen_only)
-				return perr(p, "the 'only' option was "
-					       "specified more than once");
+				return perr(p,
+				    "the 'only' option was "
+				    "specified more than once");
 			seen_only = true;
 			node->u.inc.only = true;
 			i++;
 		} else {
-			return perr(p, "unknown argument for 'include' tag: "
-				       "'%.*s'",
+			return perr(p,
+			    "unknown argument for 'include' tag: "
+			    "'%.*s'",
 			    (int)bits[i].len, bits[i].ptr);
 		}
 	}
@@ -1016,8 +1034,9 @@ tag_url(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
 	size_t used, cnt;
 
 	if (n < 2)
-		return perr(p, "'url' takes at least one argument, a URL "
-			       "pattern name");
+		return perr(p,
+		    "'url' takes at least one argument, a URL "
+		    "pattern name");
 	node = node_new(p, TPL_N_URL, tok);
 	if (node == NULL)
 		return false;
@@ -1032,22 +1051,24 @@ tag_url(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
 	if (cnt == SIZE_MAX)
 		return false;
 	if (used < n - 2)
-		return perr(p, "'url' arguments must be name=value (Kiln "
-			       "routes take named arguments): '%.*s'",
+		return perr(p,
+		    "'url' arguments must be name=value (Kiln "
+		    "routes take named arguments): '%.*s'",
 		    (int)bits[2 + used].len, bits[2 + used].ptr);
 	*out = node;
 	return true;
 }
 
 static bool
-tag_static(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits,
-    size_t n, tpl_node **out)
+tag_static(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
+    tpl_node **out)
 {
 	tpl_node *node;
 
 	if (n < 2)
-		return perr(p, "'static' takes at least one argument (path "
-			       "to file)");
+		return perr(p,
+		    "'static' takes at least one argument (path "
+		    "to file)");
 	node = node_new(p, TPL_N_STATIC, tok);
 	if (node == NULL)
 		return false;
@@ -1057,8 +1078,9 @@ tag_static(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits,
 	if (n == 4 && kiln_str_eq_c(bits[2], "as"))
 		node->u.stat.as = bits[3];
 	else if (n != 2)
-		return perr(p, "'static' takes a path and optionally "
-			       "'as name'");
+		return perr(p,
+		    "'static' takes a path and optionally "
+		    "'as name'");
 	*out = node;
 	return true;
 }
@@ -1104,16 +1126,18 @@ tag_cycle(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
 	if (n < 2)
 		return perr(p, "'cycle' tag requires at least two arguments");
 	if (n == 2)
-		return perr(p, "named cycle references ({%% cycle name %%}) "
-			       "are not supported");
+		return perr(p,
+		    "named cycle references ({%% cycle name %%}) "
+		    "are not supported");
 	node = node_new(p, TPL_N_CYCLE, tok);
 	if (node == NULL)
 		return false;
 	if (n > 4) {
 		if (kiln_str_eq_c(bits[n - 3], "as")) {
 			if (!kiln_str_eq_c(bits[n - 1], "silent"))
-				return perr(p, "only 'silent' flag is allowed "
-					       "after cycle's name, not '%.*s'",
+				return perr(p,
+				    "only 'silent' flag is allowed "
+				    "after cycle's name, not '%.*s'",
 				    (int)bits[n - 1].len, bits[n - 1].ptr);
 			node->u.cycle.silent = true;
 			node->u.cycle.as = bits[n - 2];
@@ -1137,8 +1161,8 @@ tag_cycle(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
 }
 
 static bool
-tag_spaceless(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits,
-    size_t n, tpl_node **out)
+tag_spaceless(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
+    tpl_node **out)
 {
 	static const char *const until[] = { "endspaceless", NULL };
 	tpl_node *node;
@@ -1163,11 +1187,13 @@ tag_autoescape(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits,
 	const tpl_tok *end;
 
 	if (n != 2)
-		return perr(p, "'autoescape' tag requires exactly one "
-			       "argument");
+		return perr(p,
+		    "'autoescape' tag requires exactly one "
+		    "argument");
 	if (!kiln_str_eq_c(bits[1], "on") && !kiln_str_eq_c(bits[1], "off"))
-		return perr(p, "'autoescape' argument should be 'on' or "
-			       "'off'");
+		return perr(p,
+		    "'autoescape' argument should be 'on' or "
+		    "'off'");
 	node = node_new(p, TPL_N_AUTOESCAPE, tok);
 	if (node == NULL)
 		return false;
@@ -1179,8 +1205,8 @@ tag_autoescape(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits,
 }
 
 static bool
-tag_verbatim(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits,
-    size_t n, tpl_node **out)
+tag_verbatim(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
+    tpl_node **out)
 {
 	static const char *const until[] = { "endverbatim", NULL };
 	tpl_node *node;
@@ -1201,8 +1227,8 @@ tag_verbatim(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits,
 }
 
 static bool
-tag_comment(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits,
-    size_t n, tpl_node **out)
+tag_comment(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
+    tpl_node **out)
 {
 	(void)bits;
 	(void)n;
@@ -1232,15 +1258,16 @@ tag_load(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
 }
 
 static bool
-tag_firstof(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits,
-    size_t n, tpl_node **out)
+tag_firstof(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
+    tpl_node **out)
 {
 	tpl_node *node;
 	size_t i;
 
 	if (n < 2)
-		return perr(p, "'firstof' statement requires at least one "
-			       "argument");
+		return perr(p,
+		    "'firstof' statement requires at least one "
+		    "argument");
 	node = node_new(p, TPL_N_FIRSTOF, tok);
 	if (node == NULL)
 		return false;
@@ -1329,8 +1356,9 @@ parse_tag(tpl_parser *p, const tpl_tok *tok, tpl_node **out,
 	for (i = 0; i < sizeof(tag_table) / sizeof(tag_table[0]); i++) {
 		if (kiln_str_eq_c(cmd, tag_table[i].name)) {
 			if (++p->depth > p->env->lim.max_depth)
-				return perr(p, "tags nested more than %zu "
-					       "deep",
+				return perr(p,
+				    "tags nested more than %zu "
+				    "deep",
 				    p->env->lim.max_depth);
 			ok = tag_table[i].fn(p, tok, bits, n, out);
 			p->depth--;
@@ -1422,8 +1450,9 @@ kiln__tpl_compile(kiln_template_env *env, const char *name, kiln_str src,
 	if (src.len > env->lim.max_source) {
 		*rc = KILN_ELIMIT;
 		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "%s: template is %zu bytes, over "
-					      "the limit of %zu",
+			snprintf(err, errlen,
+			    "%s: template is %zu bytes, over "
+			    "the limit of %zu",
 			    name, src.len, env->lim.max_source);
 		return NULL;
 	}
@@ -1444,8 +1473,7 @@ kiln__tpl_compile(kiln_template_env *env, const char *name, kiln_str src,
 	p.a = a;
 	p.err = err;
 	p.errlen = errlen;
-	p.rc = kiln__tpl_lex(a, t->src, env->lim.max_tokens, &p.toks,
-	    &p.ntoks);
+	p.rc = kiln__tpl_lex(a, t->src, env->lim.max_tokens, &p.toks, &p.ntoks);
 	if (p.rc == KILN_ELIMIT) {
 		if (err != NULL && errlen > 0)
 			snprintf(err, errlen, "%s: more than %zu tokens", name,

@@ -372,8 +372,7 @@ kiln__tpl_civil(int64_t secs, int32_t usec, tpl_tm *tm)
 	tm->usec = usec;
 	/* 1970-01-01 was a Thursday (3 with Monday = 0). */
 	tm->wday = (int)(((days % 7) + 7 + 3) % 7);
-	tm->yday = (int)(days -
-	    kiln__tpl_days_from_civil(tm->year, 1, 1));
+	tm->yday = (int)(days - kiln__tpl_days_from_civil(tm->year, 1, 1));
 }
 
 static void
@@ -391,8 +390,8 @@ datetime_str(kiln_buf *b, const kiln_val *v, char sep)
 static const char *const month_names[] = { "January", "February", "March",
 	"April", "May", "June", "July", "August", "September", "October",
 	"November", "December" };
-static const char *const month_ap[] = { "Jan.", "Feb.", "March", "April",
-	"May", "June", "July", "Aug.", "Sept.", "Oct.", "Nov.", "Dec." };
+static const char *const month_ap[] = { "Jan.", "Feb.", "March", "April", "May",
+	"June", "July", "Aug.", "Sept.", "Oct.", "Nov.", "Dec." };
 static const char *const day_names[] = { "Monday", "Tuesday", "Wednesday",
 	"Thursday", "Friday", "Saturday", "Sunday" };
 
@@ -424,8 +423,7 @@ is_time_char(char c)
 }
 
 bool
-kiln__tpl_datefmt(kiln_buf *b, const kiln_val *dt, kiln_str fmt,
-    bool time_only)
+kiln__tpl_datefmt(kiln_buf *b, const kiln_val *dt, kiln_str fmt, bool time_only)
 {
 	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
 		31 };
@@ -443,7 +441,8 @@ kiln__tpl_datefmt(kiln_buf *b, const kiln_val *dt, kiln_str fmt,
 			continue;
 		}
 		if (strchr("aAbcdDeEfFgGhHiIjlLmMnNoOPrsStTUuwWyYzZ", c) ==
-		    NULL || c == '\0') {
+			NULL ||
+		    c == '\0') {
 			tpl_putc(b, c);
 			continue;
 		}
@@ -509,7 +508,8 @@ kiln__tpl_datefmt(kiln_buf *b, const kiln_val *dt, kiln_str fmt,
 			kiln_buf_append_c(b, day_names[tm.wday]);
 			break;
 		case 'L':
-			kiln_buf_append_c(b, is_leap(tm.year) ? "True" : "False");
+			kiln_buf_append_c(b,
+			    is_leap(tm.year) ? "True" : "False");
 			break;
 		case 'm':
 			kiln_buf_printf(b, "%02d", tm.mon);
@@ -544,10 +544,10 @@ kiln__tpl_datefmt(kiln_buf *b, const kiln_val *dt, kiln_str fmt,
 				    tm.hour >= 12 ? "p.m." : "a.m.");
 			break;
 		case 'r':
-			kiln_buf_printf(b, "%.3s, %02d %.3s %04lld %02d:%02d:%02d +0000",
-			    day_names[tm.wday], tm.day,
-			    month_names[tm.mon - 1], (long long)tm.year,
-			    tm.hour, tm.min, tm.sec);
+			kiln_buf_printf(b,
+			    "%.3s, %02d %.3s %04lld %02d:%02d:%02d +0000",
+			    day_names[tm.wday], tm.day, month_names[tm.mon - 1],
+			    (long long)tm.year, tm.hour, tm.min, tm.sec);
 			break;
 		case 's':
 			kiln_buf_printf(b, "%02d", tm.sec);
@@ -696,8 +696,8 @@ kiln__tpl_json(kiln_buf *b, const kiln_val *v, size_t depth)
 		if (isnan(v->u.f))
 			kiln_buf_append_c(b, "NaN");
 		else if (isinf(v->u.f))
-			kiln_buf_append_c(b, v->u.f < 0 ? "-Infinity" :
-							  "Infinity");
+			kiln_buf_append_c(b,
+			    v->u.f < 0 ? "-Infinity" : "Infinity");
 		else
 			kiln__tpl_float_repr(b, v->u.f);
 		return;
@@ -799,7 +799,8 @@ kiln__tpl_eq(const kiln_val *a, const kiln_val *b)
 			return false;
 		for (i = 0; i < a->u.map.n; i++) {
 			o = kiln_val_get_str(b, a->u.map.items[i].key);
-			if (o == NULL || !kiln__tpl_eq(a->u.map.items[i].val, o))
+			if (o == NULL ||
+			    !kiln__tpl_eq(a->u.map.items[i].val, o))
 				return false;
 		}
 		return true;
@@ -837,13 +838,15 @@ kiln__tpl_cmp(const kiln_val *a, const kiln_val *b, bool *ok)
 	if (a->type == KILN_VAL_DATETIME && b->type == KILN_VAL_DATETIME) {
 		if (a->u.dt.secs != b->u.dt.secs)
 			return a->u.dt.secs < b->u.dt.secs ? -1 : 1;
-		return a->u.dt.usec < b->u.dt.usec ? -1 :
-						     a->u.dt.usec > b->u.dt.usec;
+		return a->u.dt.usec < b->u.dt.usec ?
+		    -1 :
+		    a->u.dt.usec > b->u.dt.usec;
 	}
 	if (a->type == KILN_VAL_LIST && b->type == KILN_VAL_LIST) {
 		n = a->u.list.n < b->u.list.n ? a->u.list.n : b->u.list.n;
 		for (i = 0; i < n; i++) {
-			if (kiln__tpl_eq(a->u.list.items[i], b->u.list.items[i]))
+			if (kiln__tpl_eq(a->u.list.items[i],
+				b->u.list.items[i]))
 				continue;
 			return kiln__tpl_cmp(a->u.list.items[i],
 			    b->u.list.items[i], ok);

@@ -60,7 +60,7 @@ typedef struct rstate {
 	const tpl_node *cur_block;
 	cyc *cyc;
 	size_t ncyc, cyccap, cycbase;
-	size_t depth; /* include/extends nesting */
+	size_t depth;		 /* include/extends nesting */
 	const tpl_template *tpl; /* being rendered */
 	kiln_err rc;
 	char *err;
@@ -71,8 +71,8 @@ typedef struct rstate {
 static void render_list(rstate *st, const tpl_nodelist *l);
 static void render_template(rstate *st, const tpl_template *t);
 
-static void rerr(rstate *st, const tpl_node *n, kiln_err rc,
-    const char *fmt, ...) KILN_PRINTF(4, 5);
+static void rerr(rstate *st, const tpl_node *n, kiln_err rc, const char *fmt,
+    ...) KILN_PRINTF(4, 5);
 
 /* Records the first render error, at node n (may be NULL). */
 static void
@@ -86,8 +86,8 @@ rerr(rstate *st, const tpl_node *n, kiln_err rc, const char *fmt, ...)
 	st->rc = rc;
 	if (st->err == NULL || st->errlen == 0)
 		return;
-	w = snprintf(st->err, st->errlen, "%s:%u:%u: ",
-	    st->tpl != NULL ? st->tpl->name : "<template>",
+	w = snprintf(st->err, st->errlen,
+	    "%s:%u:%u: ", st->tpl != NULL ? st->tpl->name : "<template>",
 	    n != NULL ? n->line : 1, n != NULL ? n->col : 1);
 	if (w < 0 || (size_t)w >= st->errlen)
 		return;
@@ -152,7 +152,8 @@ push_var(rstate *st, kiln_str name, const kiln_val *v)
 	return true;
 }
 
-/* Sets name in the nearest scope holding it (Django's set_upward), else pushes. */
+/* Sets name in the nearest scope holding it (Django's set_upward), else pushes.
+ */
 static void
 set_var(rstate *st, kiln_str name, const kiln_val *v)
 {
@@ -248,8 +249,9 @@ map_method(rstate *st, const kiln_val *m, kiln_str name)
 				KILN_OK ||
 			    kiln_val_push(l, pair) != KILN_OK)
 				return room(st), NULL;
-		} else if (kiln_val_push(l, which == 1 ? k :
-			       m->u.map.items[i].val) != KILN_OK) {
+		} else if (kiln_val_push(l,
+			       which == 1 ? k : m->u.map.items[i].val) !=
+		    KILN_OK) {
 			return room(st), NULL;
 		}
 	}
@@ -321,7 +323,8 @@ block_super(rstate *st)
 	bool found = false;
 
 	if (st->bc == NULL) {
-		/* Django: "Did you use {{ block.super }} in a base template?" */
+		/* Django: "Did you use {{ block.super }} in a base template?"
+		 */
 		rerr(st, st->cur_block, KILN_EINVAL,
 		    "{{ block.super }} used in a template that does not extend "
 		    "another");
@@ -614,8 +617,8 @@ loop_items(rstate *st, const kiln_val *seq, size_t *n)
 		if (seq->type == KILN_VAL_LIST) {
 			items[i] = seq->u.list.items[i];
 		} else if (seq->type == KILN_VAL_MAP) {
-			items[i] = mkstr(st, seq->u.map.items[i].key,
-			    KILN_VAL_STR);
+			items[i] =
+			    mkstr(st, seq->u.map.items[i].key, KILN_VAL_STR);
 		} else {
 			off = kiln__tpl_utf8_off(seq->u.s, i);
 			end = kiln__tpl_utf8_off(seq->u.s, i + 1);
@@ -655,9 +658,9 @@ forloop_new(rstate *st, loopvars *lv)
 	pm = kiln_arena_alloc(st->a, sizeof(*pm));
 	if (pm != NULL)
 		*pm = *parent;
-	if (pm == NULL || m == NULL || lv->counter == NULL || lv->counter0 == NULL ||
-	    lv->revcounter == NULL || lv->revcounter0 == NULL ||
-	    lv->first == NULL || lv->last == NULL ||
+	if (pm == NULL || m == NULL || lv->counter == NULL ||
+	    lv->counter0 == NULL || lv->revcounter == NULL ||
+	    lv->revcounter0 == NULL || lv->first == NULL || lv->last == NULL ||
 	    kiln_val_set(m, "parentloop", pm) != KILN_OK ||
 	    kiln_val_set(m, "counter0", lv->counter0) != KILN_OK ||
 	    kiln_val_set(m, "counter", lv->counter) != KILN_OK ||
@@ -707,12 +710,14 @@ render_for(rstate *st, const tpl_node *n)
 		if (n->u.forn.nvars == 1) {
 			st->stk[base].val = item;
 		} else {
-			len = item->type == KILN_VAL_LIST ? item->u.list.n :
-			    item->type == KILN_VAL_MAP ? item->u.map.n :
+			len = item->type == KILN_VAL_LIST ?
+			    item->u.list.n :
+			    item->type == KILN_VAL_MAP ?
+			    item->u.map.n :
 			    item->type == KILN_VAL_STR ||
-				    item->type == KILN_VAL_SAFE ?
-						       kiln__tpl_utf8_len(item->u.s) :
-						       1;
+				item->type == KILN_VAL_SAFE ?
+			    kiln__tpl_utf8_len(item->u.s) :
+			    1;
 			if (len != n->u.forn.nvars) {
 				rerr(st, n, KILN_EINVAL,
 				    "need %zu values to unpack in for loop; "
@@ -720,13 +725,15 @@ render_for(rstate *st, const tpl_node *n)
 				    n->u.forn.nvars, len);
 				break;
 			}
-			sub = item->type == KILN_VAL_LIST ? NULL :
+			sub = item->type == KILN_VAL_LIST ?
+			    NULL :
 			    loop_items(st, item, &len);
 			for (j = 0; j < n->u.forn.nvars; j++)
-				st->stk[base + j].val = sub != NULL ? sub[j] :
+				st->stk[base + j].val = sub != NULL ?
+				    sub[j] :
 				    item->type == KILN_VAL_LIST ?
-							     item->u.list.items[j] :
-							     st->v_null;
+				    item->u.list.items[j] :
+				    st->v_null;
 		}
 		render_list(st, &n->u.forn.body);
 	}
@@ -876,7 +883,8 @@ render_extends(rstate *st, const tpl_node *n)
 	st->depth--;
 }
 
-/* Renders t in a fresh block and cycle state (a top-level render or include). */
+/* Renders t in a fresh block and cycle state (a top-level render or include).
+ */
 static void
 render_template(rstate *st, const tpl_template *t)
 {
@@ -987,9 +995,10 @@ render_url(rstate *st, const tpl_node *n)
 			set_var(st, n->u.url.as, st->v_empty);
 			return;
 		}
-		rerr(st, n, KILN_ENOTFOUND, "url: no URL builder (the "
-					    "template is not rendered for an "
-					    "app)");
+		rerr(st, n, KILN_ENOTFOUND,
+		    "url: no URL builder (the "
+		    "template is not rendered for an "
+		    "app)");
 		return;
 	}
 	if (st->env->url_fn(st->env->url_data, st->a,
@@ -1240,9 +1249,10 @@ render_node(rstate *st, const tpl_node *n)
 		if (v != NULL && kiln_val_truthy(v) &&
 		    (v = as_str(st, v)) != NULL &&
 		    !kiln_str_eq_c(v->u.s, "NOTPROVIDED")) {
-			kiln_buf_append_c(st->out, "<input type=\"hidden\" "
-						   "name=\"csrfmiddlewaretoken\" "
-						   "value=\"");
+			kiln_buf_append_c(st->out,
+			    "<input type=\"hidden\" "
+			    "name=\"csrfmiddlewaretoken\" "
+			    "value=\"");
 			kiln__tpl_escape(st->out, v->u.s);
 			kiln_buf_append_c(st->out, "\">");
 		}

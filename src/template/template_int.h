@@ -50,9 +50,9 @@ typedef enum tpl_tok_kind {
 
 typedef struct tpl_tok {
 	tpl_tok_kind kind; /* what it is */
-	kiln_str s;        /* TEXT: the text; VAR/BLOCK: the stripped inside */
-	unsigned line;     /* 1-based line of its first byte */
-	unsigned col;      /* 1-based column (in bytes) */
+	kiln_str s;	   /* TEXT: the text; VAR/BLOCK: the stripped inside */
+	unsigned line;	   /* 1-based line of its first byte */
+	unsigned col;	   /* 1-based column (in bytes) */
 } tpl_tok;
 
 /*
@@ -66,15 +66,15 @@ kiln_err kiln__tpl_lex(kiln_arena *a, kiln_str src, size_t max_tokens,
 /* --- the compiled tree ------------------------------------------------ */
 
 typedef struct tpl_filter {
-	const char *name;          /* as written in templates */
+	const char *name;	    /* as written in templates */
 	kiln_template_filter_fn fn; /* the filter */
-	unsigned flags;            /* KILN_TEMPLATE_FILTER_* */
+	unsigned flags;		    /* KILN_TEMPLATE_FILTER_* */
 } tpl_filter;
 
 typedef struct tpl_tag {
-	const char *name;        /* as written in templates */
+	const char *name;	 /* as written in templates */
 	kiln_template_tag_fn fn; /* the tag */
-	void *data;              /* given back to fn */
+	void *data;		 /* given back to fn */
 } tpl_tag;
 
 /* A variable or a literal: {{ a.b.0 }} or "text" or 3. */
@@ -86,7 +86,7 @@ typedef struct tpl_var {
 
 typedef struct tpl_fcall {
 	const tpl_filter *f; /* the filter */
-	tpl_var arg;         /* its argument, when has_arg */
+	tpl_var arg;	     /* its argument, when has_arg */
 	bool has_arg;
 } tpl_fcall;
 
@@ -117,9 +117,9 @@ typedef enum tpl_op {
 
 typedef struct tpl_cond tpl_cond;
 struct tpl_cond {
-	tpl_op op;       /* LEAF: e is set */
+	tpl_op op;	 /* LEAF: e is set */
 	tpl_cond *l, *r; /* operands (NOT uses l) */
-	tpl_fexpr *e;    /* LEAF */
+	tpl_fexpr *e;	 /* LEAF */
 };
 
 typedef struct tpl_node tpl_node;
@@ -160,7 +160,7 @@ struct tpl_node {
 	tpl_node_kind kind;
 	unsigned line, col; /* where its tag starts */
 	union {
-		kiln_str text; /* TEXT */
+		kiln_str text;	/* TEXT */
 		tpl_fexpr *var; /* VAR */
 		struct {
 			tpl_cond **conds; /* n conditions; NULL for else */
@@ -192,8 +192,8 @@ struct tpl_node {
 		} inc;
 		struct {
 			tpl_fexpr *name;
-			tpl_binds b;  /* keyword arguments */
-			kiln_str as;  /* or empty */
+			tpl_binds b; /* keyword arguments */
+			kiln_str as; /* or empty */
 		} url;
 		struct {
 			tpl_fexpr *path;
@@ -228,15 +228,15 @@ struct tpl_node {
 
 /* A compiled template. */
 typedef struct tpl_template {
-	const char *name;     /* as loaded */
-	kiln_arena *a;        /* owns everything below */
-	kiln_str src;         /* the source copy */
-	tpl_nodelist body;    /* top-level nodes */
-	tpl_node *extends;    /* the extends node, or NULL */
-	tpl_node **blocks;    /* every block node, nblocks */
+	const char *name;  /* as loaded */
+	kiln_arena *a;	   /* owns everything below */
+	kiln_str src;	   /* the source copy */
+	tpl_nodelist body; /* top-level nodes */
+	tpl_node *extends; /* the extends node, or NULL */
+	tpl_node **blocks; /* every block node, nblocks */
 	size_t nblocks;
-	const char *path;     /* file it came from, or NULL */
-	int64_t mtime;        /* its mtime in ns when compiled */
+	const char *path; /* file it came from, or NULL */
+	int64_t mtime;	  /* its mtime in ns when compiled */
 } tpl_template;
 
 /* An in-memory source. */
@@ -246,18 +246,18 @@ typedef struct tpl_source {
 } tpl_source;
 
 struct kiln_template_env {
-	kiln_arena *a;                /* env lifetime */
-	kiln_template_limits lim;     /* with defaults filled in */
-	kiln__ptrs dirs;              /* char * */
-	kiln__ptrs sources;           /* tpl_source */
-	kiln__ptrs cache;             /* tpl_template */
-	kiln__ptrs retired;           /* kiln_arena of reloaded templates */
-	kiln__ptrs filters;           /* tpl_filter (user) */
-	kiln__ptrs tags;              /* tpl_tag (user) */
-	bool reload;                  /* check mtimes */
-	const char *static_url;       /* "/static/" */
-	kiln_val *manifest;           /* collectstatic paths map or NULL */
-	kiln_template_url_fn url_fn;  /* {% url %} */
+	kiln_arena *a;		     /* env lifetime */
+	kiln_template_limits lim;    /* with defaults filled in */
+	kiln__ptrs dirs;	     /* char * */
+	kiln__ptrs sources;	     /* tpl_source */
+	kiln__ptrs cache;	     /* tpl_template */
+	kiln__ptrs retired;	     /* kiln_arena of reloaded templates */
+	kiln__ptrs filters;	     /* tpl_filter (user) */
+	kiln__ptrs tags;	     /* tpl_tag (user) */
+	bool reload;		     /* check mtimes */
+	const char *static_url;	     /* "/static/" */
+	kiln_val *manifest;	     /* collectstatic paths map or NULL */
+	kiln_template_url_fn url_fn; /* {% url %} */
 	void *url_data;
 };
 
@@ -334,8 +334,7 @@ tpl_template *kiln__tpl_load(kiln_template_env *env, const char *name,
 /* Looks a user filter or tag up (NULL: none). */
 const tpl_filter *kiln__tpl_user_filter(const kiln_template_env *env,
     kiln_str name);
-const tpl_tag *kiln__tpl_user_tag(const kiln_template_env *env,
-    kiln_str name);
+const tpl_tag *kiln__tpl_user_tag(const kiln_template_env *env, kiln_str name);
 
 /* Parses "YYYY-MM-DD[THH:MM[:SS[.ffffff]]]" into seconds and usec. */
 kiln_err kiln__tpl_parse_iso(kiln_str s, int64_t *secs, int32_t *usec);
@@ -344,8 +343,8 @@ kiln_err kiln__tpl_parse_iso(kiln_str s, int64_t *secs, int32_t *usec);
 typedef struct tpl_tm {
 	int64_t year;
 	int mon, day, hour, min, sec, usec;
-	int wday;   /* 0 = Monday */
-	int yday;   /* 0-based */
+	int wday; /* 0 = Monday */
+	int yday; /* 0-based */
 } tpl_tm;
 void kiln__tpl_civil(int64_t secs, int32_t usec, tpl_tm *tm);
 int64_t kiln__tpl_days_from_civil(int64_t y, int m, int d);

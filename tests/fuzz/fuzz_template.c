@@ -50,8 +50,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	env = kiln_template_env_new(&lim);
 	if (a == NULL || env == NULL)
 		goto done;
-	ctx = kiln_template_json_context(a, KILN_STR(fuzz_ctx), err,
-	    sizeof(err));
+	ctx =
+	    kiln_template_json_context(a, KILN_STR(fuzz_ctx), err, sizeof(err));
 	if (ctx == NULL)
 		abort();
 	if (kiln_template_env_add_source(env, "self.html",

@@ -90,8 +90,9 @@ write_settings 0 0
 
 PORT=$(kiln_free_port $((20000 + RANDOM % 20000))) || kiln_die "no free port"
 BASE=http://127.0.0.1:$PORT
-kiln_spawn "$RUN/site.spawn" "$RUN/site.log" "$SITE" --settings "$SETTINGS" \
-	serve --listen "unix:$SOCK" --workers "$N" --pidfile "$PIDFILE"
+kiln_spawn "$RUN/site.spawn" "$RUN/spawn.log" "$SITE" --settings "$SETTINGS" \
+	serve --listen "unix:$SOCK" --workers "$N" --pidfile "$PIDFILE" \
+	--log-file "$RUN/site.log"
 
 # The pool's status as JSON, from the master's control socket.
 status_json() {
@@ -116,7 +117,7 @@ if KILN_WAIT=10 kiln_wait_for live_is "$N"; then
 	ok "pool started with $N workers"
 else
 	notok "pool started within 10 s"
-	diag "$(tail -n 20 "$RUN/site.log")"
+	diag "$(tail -n 20 "$RUN/site.log" "$RUN/spawn.log")"
 	finish
 fi
 kiln_nginx_render "$RUN/nginx" "$PORT" "$SOCK" "$STATIC" "$RUN/media" 10s &&
@@ -302,6 +303,18 @@ if grep -q 'killed: GET /slow?ms=6000 ran' "$RUN/site.log"; then
 	ok "the log names the URL of the killed request"
 else
 	notok "the log names the URL of the killed request"
+fi
+
+# --- USR1 reopens the log (logrotate) ----------------------------------------
+mv "$RUN/site.log" "$RUN/site.log.1"
+kill -USR1 "$(cat "$PIDFILE")"
+reopened() {
+	grep -q 'log reopened' "$RUN/site.log" 2>/dev/null
+}
+if KILN_WAIT=3 kiln_wait_for reopened; then
+	ok "USR1 reopened the log file (the crash below is logged there by a worker)"
+else
+	notok "USR1 reopened the log file"
 fi
 
 # --- a view that crashes -----------------------------------------------------

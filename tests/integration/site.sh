@@ -390,10 +390,17 @@ req GET /hello/%ff/
 expect "invalid UTF-8 in a route argument is 400" 400 "i:UTF-8"
 req GET /cookie/get -H $'Cookie: ;;; =; ==x; flavour; "unterminated; a=b=c; \x01\x7f; %zz=1'
 expect "a garbage Cookie header is ignored" 200
-req GET /cookie/get -H 'Cookie: flavour=one' -H 'Cookie: flavour=two'
+req GET /cookie/get -H 'Cookie: flavour=one' -H 'Cookie: other=two'
+expect "two Cookie header lines are joined into one (HTTP_COOKIE)" 200 \
+	"b:flavour=one"
+req GET /pid -H 'X-Forwarded-For: 192.0.2.1' -H 'X-Forwarded-For: 192.0.2.2'
+expect "two X-Forwarded-For lines are joined into one" 200
+req GET /pid -H 'Proxy: http://attacker.example:3128/'
+expect "a Proxy: header is dropped, not passed as a second HTTP_PROXY" 200
+req GET /pid -H 'X-Dup: a' -H 'X-Dup: b'
 case $CODE in
-2?? | 4??) ok "two Cookie header lines: answered $CODE, not 5xx" ;;
-*) notok "two Cookie header lines: answered $CODE, not 5xx" ;;
+2?? | 4??) ok "two X-Dup header lines: answered $CODE, not nginx's 5xx" ;;
+*) notok "two X-Dup header lines: answered $CODE, not nginx's 5xx" ;;
 esac
 req BREW /
 expect "an unknown method (BREW /) is 405" 405

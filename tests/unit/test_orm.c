@@ -50,7 +50,8 @@ static const kiln_field post_fields[] = {
 	{ .name = "author",
 	    .type = KILN_FIELD_FK,
 	    .to = &Author,
-	    .on_delete = KILN_ON_DELETE_CASCADE },
+	    .on_delete = KILN_ON_DELETE_CASCADE,
+	    .related_name = "posts" },
 	{ .name = "editor",
 	    .type = KILN_FIELD_FK,
 	    .flags = KILN_F_NULL,
@@ -1237,8 +1238,8 @@ body_values(fx *f)
 	item = kiln_val_at(v, 0);
 	ck_assert_str_eq(kiln_val_get(item, "title")->u.s.ptr, "Epsilon");
 	ck_assert_str_eq(kiln_val_get(item, "author__name")->u.s.ptr, "Cy");
-	OK(kiln_qs_values_list(kiln_qs_filter_s(posts(f), "title", "beta"),
-	    &v, "views", "published", "editor", NULL));
+	OK(kiln_qs_values_list(kiln_qs_filter_s(posts(f), "title", "beta"), &v,
+	    "views", "published", "editor", NULL));
 	item = kiln_val_at(v, 0);
 	ck_assert_uint_eq(kiln_val_len(item), 3);
 	ck_assert_int_eq(kiln_val_at(item, 0)->u.i, 20);
@@ -1302,13 +1303,15 @@ body_prefetch(fx *f)
 	    KILN_ENOTFOUND);
 	/* Forward: posts with authors and editors, three queries. */
 	q0 = queries(f);
-	OK(kiln_qs_all(kiln_qs_prefetch_related(kiln_qs_prefetch_related(
-						    posts(f), "author"),
+	OK(kiln_qs_all(kiln_qs_prefetch_related(kiln_qs_prefetch_related(posts(
+									     f),
+						    "author"),
 			   "editor"),
 	    &rows, &n));
 	for (i = 0; i < n; i++) {
 		OK(kiln_row_related(rows[i], "author", &a2));
-		ck_assert_int_eq(kiln_row_pk(a2), kiln_row_int(rows[i], "author"));
+		ck_assert_int_eq(kiln_row_pk(a2),
+		    kiln_row_int(rows[i], "author"));
 		OK(kiln_row_related(rows[i], "editor", &a2));
 		ck_assert((a2 == NULL) == kiln_row_is_null(rows[i], "editor"));
 	}

@@ -67,8 +67,8 @@ spit(const char *path, const char *text)
 
 /* Renders src with the JSON context ctx; returns the output or the error. */
 static const char *
-render(kiln_arena *a, kiln_template_env *env, const char *src,
-    const char *ctx, kiln_err *rc)
+render(kiln_arena *a, kiln_template_env *env, const char *src, const char *ctx,
+    kiln_err *rc)
 {
 	static char err[512];
 	kiln_val *c = NULL;
@@ -114,8 +114,9 @@ START_TEST(test_template_corpus)
 		    KILN_OK);
 		ctx = kiln_template_json_context(a, cj, err, sizeof(err));
 		ck_assert_ptr_nonnull(ctx);
-		snprintf(path, sizeof(path), "%s/tests/template/expected/%s.out",
-		    KILN_SRCDIR, kiln_val_get(c, "name")->u.s.ptr);
+		snprintf(path, sizeof(path),
+		    "%s/tests/template/expected/%s.out", KILN_SRCDIR,
+		    kiln_val_get(c, "name")->u.s.ptr);
 		exp = slurp(path, &en);
 		ck_assert_msg(exp != NULL, "missing %s", path);
 		rc = kiln_template_render_str(env,
@@ -127,8 +128,9 @@ START_TEST(test_template_corpus)
 			memcmp(out.ptr, exp, en) == 0;
 		if (!ok) {
 			fails++;
-			fprintf(stderr, "template case %s: expected [%s] got "
-					"[%s]\n",
+			fprintf(stderr,
+			    "template case %s: expected [%s] got "
+			    "[%s]\n",
 			    kiln_val_get(c, "name")->u.s.ptr, exp,
 			    rc == KILN_OK ? out.ptr : err);
 		}
@@ -186,8 +188,10 @@ END_TEST
 START_TEST(test_template_limits)
 {
 	kiln_arena *a = kiln_arena_new(0);
-	kiln_template_limits lim = { .max_depth = 8, .max_tokens = 50,
-		.max_output = 100, .max_source = 1000 };
+	kiln_template_limits lim = { .max_depth = 8,
+		.max_tokens = 50,
+		.max_output = 100,
+		.max_source = 1000 };
 	kiln_template_env *env = kiln_template_env_new(&lim);
 	char src[2000];
 	kiln_err rc;
@@ -209,8 +213,9 @@ START_TEST(test_template_limits)
 	src[1500] = '\0';
 	r = render(a, env, src, NULL, &rc);
 	ck_assert_int_eq(rc, KILN_ELIMIT);
-	r = render(a, env, "{% for i in l %}{% for j in l %}xxxxx{% endfor %}"
-			   "{% endfor %}",
+	r = render(a, env,
+	    "{% for i in l %}{% for j in l %}xxxxx{% endfor %}"
+	    "{% endfor %}",
 	    "{\"l\": [1,2,3,4,5,6]}", &rc);
 	ck_assert_int_eq(rc, KILN_ELIMIT);
 	ck_assert_msg(strstr(r, "output") != NULL, "%s", r);
@@ -292,9 +297,10 @@ static const kiln_val *
 shout(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 {
 	(void)ae;
-	return kiln_val_str(a, kiln_str_c(kiln_arena_printf(a, "%s%s",
-				   v->type == KILN_VAL_STR ? v->u.s.ptr : "?",
-				   arg != NULL ? arg->u.s.ptr : "!")));
+	return kiln_val_str(a,
+	    kiln_str_c(kiln_arena_printf(a, "%s%s",
+		v->type == KILN_VAL_STR ? v->u.s.ptr : "?",
+		arg != NULL ? arg->u.s.ptr : "!")));
 }
 
 static const kiln_val *
@@ -323,8 +329,9 @@ START_TEST(test_template_user_filter_and_tag)
 	ck_assert_int_eq(kiln_template_add_tag(env, "sum", sum_tag,
 			     (void *)(uintptr_t)&base),
 	    KILN_OK);
-	r = render(a, env, "{{ s|shout }} {{ s|shout:\"?\" }} {% sum 1 n 3 %} "
-			   "{% sum n as t %}[{{ t }}]",
+	r = render(a, env,
+	    "{{ s|shout }} {{ s|shout:\"?\" }} {% sum 1 n 3 %} "
+	    "{% sum n as t %}[{{ t }}]",
 	    "{\"s\": \"<hi>\", \"n\": 2}", &rc);
 	ck_assert_int_eq(rc, KILN_OK);
 	ck_assert_str_eq(r, "&lt;hi&gt;! &lt;hi&gt;? 106 [102]");
@@ -349,8 +356,8 @@ START_TEST(test_template_datetime_context)
 	ck_assert_int_eq(kiln_json_dump(a, v, &js), KILN_OK);
 	ck_assert_str_eq(js.ptr, "{\"d\":\"2024-02-29T23:59:58.500000\"}");
 	ck_assert_ptr_null(kiln_template_json_context(a,
-	    KILN_STR("{\"d\": {\"$datetime\": \"2023-02-29T00:00:00\"}}"),
-	    err, sizeof(err)));
+	    KILN_STR("{\"d\": {\"$datetime\": \"2023-02-29T00:00:00\"}}"), err,
+	    sizeof(err)));
 	kiln_arena_free(a);
 }
 END_TEST
@@ -362,8 +369,8 @@ page(kiln_req *req)
 {
 	kiln_val *ctx = kiln_val_map(kiln_req_arena(req));
 
-	if (kiln_val_set(ctx, "name", kiln_val_cstr(kiln_req_arena(req),
-					  "<Ann>")) != KILN_OK)
+	if (kiln_val_set(ctx, "name",
+		kiln_val_cstr(kiln_req_arena(req), "<Ann>")) != KILN_OK)
 		kiln_abort(req, 500);
 	return kiln_render(req, "page.html", ctx);
 }
@@ -383,8 +390,8 @@ post(kiln_req *req)
 static kiln_err
 add_site(kiln_req *req, kiln_val *ctx)
 {
-	return kiln_val_set(ctx, "site", kiln_val_cstr(kiln_req_arena(req),
-					     "Kiln site"));
+	return kiln_val_set(ctx, "site",
+	    kiln_val_cstr(kiln_req_arena(req), "Kiln site"));
 }
 
 /* An app with templates in a temporary directory. */
@@ -397,13 +404,15 @@ tpl_app(char *dir)
 	ck_assert_ptr_nonnull(app);
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/page.html", dir);
-	spit(path, "{{ site }}|{{ name }}|{{ request.path }}|{{ request.GET.q }}"
-		   "|{{ STATIC_URL }}|{{ MEDIA_URL }}|{% url 'post' id=7 %}|"
-		   "{% static 'css/a.css' %}|{{ view.args.slug }}");
+	spit(path,
+	    "{{ site }}|{{ name }}|{{ request.path }}|{{ request.GET.q }}"
+	    "|{{ STATIC_URL }}|{{ MEDIA_URL }}|{% url 'post' id=7 %}|"
+	    "{% static 'css/a.css' %}|{{ view.args.slug }}");
 	snprintf(path, sizeof(path), "%s/broken.html", dir);
 	spit(path, "ok\n{% for %}");
 	ck_assert_int_eq(kiln_use(app, &kiln_templates), KILN_OK);
-	ck_assert_int_eq(kiln_setting_set(app, "templates.dirs", "/nonexistent"),
+	ck_assert_int_eq(kiln_setting_set(app, "templates.dirs",
+			     "/nonexistent"),
 	    KILN_OK);
 	ck_assert_int_eq(kiln_templates_add_dir(app, dir), KILN_OK);
 	ck_assert_int_eq(kiln_context_processor(app, add_site), KILN_OK);
@@ -419,8 +428,8 @@ tpl_app(char *dir)
 	ck_assert_int_eq(kiln_template_view(kiln_app_bp(app), "/about/<slug>",
 			     "page.html", "about"),
 	    KILN_OK);
-	ck_assert_int_eq(kiln_redirect_view(kiln_app_bp(app), "/old",
-			     "/page", 301, "old"),
+	ck_assert_int_eq(kiln_redirect_view(kiln_app_bp(app), "/old", "/page",
+			     301, "old"),
 	    KILN_OK);
 	return app;
 }
@@ -446,13 +455,13 @@ START_TEST(test_template_render_in_app)
 	ck_assert_ptr_nonnull(c);
 	r = kiln_client_get(c, "/page?q=a%26b");
 	ck_assert_int_eq(r->status, 200);
-	ck_assert_str_eq(r->body.ptr, "Kiln site|&lt;Ann&gt;|/page|a&amp;b|"
-				      "/static/|/media/|/post/7|"
-				      "/static/css/a.css|");
+	ck_assert_str_eq(r->body.ptr,
+	    "Kiln site|&lt;Ann&gt;|/page|a&amp;b|"
+	    "/static/|/media/|/post/7|"
+	    "/static/css/a.css|");
 	r = kiln_client_get(c, "/about/team");
 	ck_assert_int_eq(r->status, 200);
-	ck_assert_msg(strstr(r->body.ptr, "|team") != NULL, "%s",
-	    r->body.ptr);
+	ck_assert_msg(strstr(r->body.ptr, "|team") != NULL, "%s", r->body.ptr);
 	r = kiln_client_get(c, "/old");
 	ck_assert_int_eq(r->status, 301);
 	ck_assert_str_eq(kiln_client_resp_header(r, "Location")->ptr, "/page");
@@ -469,7 +478,7 @@ START_TEST(test_template_collectstatic_manifest)
 	char dir[] = "/tmp/kiln-tplapp-XXXXXX";
 	kiln_app *app = tpl_app(dir);
 	char sdir[300], root[300], path[400], a0[] = "tplapp",
-							a1[] = "collectstatic";
+					      a1[] = "collectstatic";
 	char *argv[] = { a0, a1, NULL };
 	const kiln_client_resp *r;
 	kiln_client *c;

@@ -23,7 +23,9 @@ def plaintext(request):
 
 
 def json(request):
-    return JsonResponse({"message": "Hello, World!"})
+    # Compact separators, so every target sends the same bytes.
+    return JsonResponse({"message": "Hello, World!"},
+                        json_dumps_params={"separators": (",", ":")})
 
 
 urlpatterns = [
