@@ -9,6 +9,8 @@
 #
 # What it provides:
 #   need_packages PKG...        install the Debian packages that are missing
+#                               (KILN_PACKAGES_RUN: build and run; KILN_PACKAGES:
+#                               everything scripts/test needs)
 #   kiln_build DIR FLAG...      configure (if needed) and make, out of tree
 #   kiln_nginx_render ...       write a runnable nginx config into a run dir
 #   kiln_spawn / kiln_stop      start a background process, stop it by pid
@@ -22,20 +24,30 @@
 # The repository root: the parent of the directory holding this file.
 KILN_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-# Everything a build, the tests and the example site need on Debian 12.
-# gcc's libc6-dev is only a Recommends, so it is named explicitly (this
-# installs with --no-install-recommends). libgcc-12-dev (pulled by gcc)
-# brings ASan and UBSan; libclang-rt-14-dev brings libFuzzer for clang.
-# procps gives ps (the integration tests read /proc directly anyway); wrk
-# puts a bounded load on the pool in tests/integration/pool.sh.
+# What building Kiln and running the example site behind nginx need on
+# Debian 12 (scripts/quickstart). gcc's libc6-dev is only a Recommends, so
+# it is named explicitly (this installs with --no-install-recommends);
+# libgcc-12-dev (pulled by gcc) brings ASan and UBSan. configure requires
+# check. procps gives ps (the tests read /proc directly anyway).
 # shellcheck disable=SC2034 # used by the scripts that source this file
-KILN_PACKAGES=(
+KILN_PACKAGES_RUN=(
 	gcc libc6-dev make autoconf automake libtool pkg-config
 	libfcgi-dev libjansson-dev libpcre2-dev libinih-dev libssl-dev
 	libhiredis-dev default-libmysqlclient-dev libsqlite3-dev
 	check libsubunit-dev
-	nginx curl procps wrk
+	nginx curl procps
+)
+
+# Everything scripts/test needs as well: clang and libclang-rt-14-dev
+# (libFuzzer), wrk (a bounded load, tests/integration/pool.sh),
+# mariadb-server (a throwaway server in a temporary directory, mariadb.sh)
+# and python3-django (the reference in django_diff.sh). Installing them
+# starts no service (see need_packages).
+# shellcheck disable=SC2034
+KILN_PACKAGES=(
+	"${KILN_PACKAGES_RUN[@]}"
 	clang libclang-rt-14-dev
+	wrk mariadb-server python3-django
 )
 
 kiln_log() {

@@ -148,7 +148,13 @@ file_view(kiln_req *req)
 static kiln_resp *
 archive_view(kiln_req *req)
 {
-	return echo_arg(req, "Archive", "year");
+	kiln_resp *resp = page(req, 200, "Archive");
+
+	/* The regex route's group is four digits: safe to print as is. */
+	if (kiln_resp_printf_body(resp, "<h1>Archive %s</h1>\n",
+		kiln_arg_str(req, "year")) != KILN_OK)
+		kiln_abort(req, 500);
+	return end_page(req, resp);
 }
 
 static kiln_resp *

@@ -124,6 +124,21 @@ KILN_API KILN_WARN_UNUSED kiln_err kiln_orm_create_tables(kiln_app *app,
 KILN_API KILN_WARN_UNUSED kiln_err kiln_orm_drop_tables(kiln_app *app,
     const char *alias);
 
+/*
+ * Migrations (docs/database.md). makemigrations compares the models of
+ * app_label with the state its migration files record (under the
+ * database.migrations directory) and writes the difference as the next
+ * file; *written is its path (app arena), or NULL when nothing changed.
+ * migrate applies app_label's pending migrations on alias (NULL:
+ * "default"; app_label NULL: every app with migrations), or, with a
+ * target ("0001_initial", "0001", or "zero"), applies or rolls back to
+ * it. Both return KILN_OK or an error with kiln_app_errmsg.
+ */
+KILN_API KILN_WARN_UNUSED kiln_err kiln_orm_makemigrations(kiln_app *app,
+    const char *app_label, const char **written);
+KILN_API KILN_WARN_UNUSED kiln_err kiln_orm_migrate(kiln_app *app,
+    const char *alias, const char *app_label, const char *target);
+
 /* ---- rows ---------------------------------------------------------- */
 
 /* A model instance; lives in an arena, never freed by hand. */

@@ -38,6 +38,7 @@ typedef struct kiln_template_limits {
 	size_t max_depth;   /* nested tags within one template (100) */
 	size_t max_include; /* nested include/extends at render (32) */
 	size_t max_output;  /* bytes one render may produce (64 MiB) */
+	size_t max_steps;   /* nodes rendered + loop iterations (50M) */
 } kiln_template_limits;
 
 /*

@@ -35,6 +35,14 @@ static const kiln_command db_commands[] = {
 	    "create the missing tables of registered models (all databases, "
 	    "or one)",
 	    cmd_createtables },
+	{ "makemigrations", "[app...]",
+	    "write migrations for model changes since the last migration",
+	    kiln__cmd_makemigrations },
+	{ "migrate", "[--database=ALIAS] [app] [target]",
+	    "apply pending migrations, or roll back to target (or zero)",
+	    kiln__cmd_migrate },
+	{ "showmigrations", "[app]", "list migrations, [X] when applied",
+	    kiln__cmd_showmigrations },
 };
 
 static const kiln_setting_def db_settings[] = {
@@ -44,6 +52,8 @@ static const kiln_setting_def db_settings[] = {
 	    "reopen a connection older than this (0: keep it)" },
 	{ "database.busy_timeout", KILN_SETTING_SECONDS, "5s", 0, 0,
 	    "SQLite: how long to wait for a locked database" },
+	{ "database.migrations", KILN_SETTING_STR, "migrations", 0, 0,
+	    "directory of the migration files (one folder per app)" },
 	{ "database.stmt_cache", KILN_SETTING_INT, "64", 0, 4096,
 	    "prepared statements kept per connection" },
 };

@@ -91,6 +91,11 @@ const char *kiln__db_route_write(kiln_app *app, const struct kiln_model *m);
  */
 kiln_err kiln__db_teardown_install(kiln_app *app);
 
+/* The migration commands of the kiln_db extension (src/orm/migrate.c). */
+int kiln__cmd_makemigrations(kiln_app *app, int argc, char **argv);
+int kiln__cmd_migrate(kiln_app *app, int argc, char **argv);
+int kiln__cmd_showmigrations(kiln_app *app, int argc, char **argv);
+
 /* Milliseconds on the monotonic clock. */
 int64_t kiln__db_now_ms(void);
 

@@ -509,8 +509,48 @@ params_content_length(kiln__fcgi *p)
 }
 
 /*
+ * Joins repeated request headers, in the order they came: nginx passes a
+ * header sent twice (two "X-Dup:" lines) as two HTTP_X_DUP params. As
+ * RFC 9110 section 5.3 allows, their values are combined with ", " (with
+ * "; " for Cookie, as RFC 6265 joins cookies), so the request is served
+ * instead of being refused for a client's ordinary repetition. Runs only
+ * when a duplicate was found; quadratic in the params, which
+ * fcgi.max_params bounds.
+ */
+static kiln__fcgi_ev
+merge_headers(kiln__fcgi *p)
+{
+	kiln_kv *it = p->params->items;
+	const char *sep;
+	kiln_buf b;
+	size_t i, k, m = 0;
+
+	for (i = 0; i < p->params->n; i++) {
+		for (k = 0; k < m; k++) {
+			if (kiln_str_eq(it[k].key, it[i].key))
+				break;
+		}
+		if (k == m) {
+			it[m++] = it[i];
+			continue;
+		}
+		sep = kiln_str_eq(it[k].key, KILN_STR("HTTP_COOKIE")) ? "; " : ", ";
+		kiln_buf_init(&b, p->a, it[k].val.len + it[i].val.len + 2);
+		kiln_buf_append_str(&b, it[k].val);
+		kiln_buf_append_c(&b, sep);
+		kiln_buf_append_str(&b, it[i].val);
+		if (b.oom)
+			return fail(p, "out of memory for params");
+		it[k].val = kiln_buf_str(&b);
+	}
+	p->params->n = m;
+	return KILN__FCGI_MORE;
+}
+
+/*
  * The PARAMS stream ended (an empty PARAMS record): the last pair must be
- * complete, names unique (sorted copies of the pointers, so O(n log n)),
+ * complete, names unique (sorted copies of the pointers, so O(n log n))
+ * except request headers (HTTP_*), whose repetitions are joined,
  * CONTENT_LENGTH valid. A declared body over max_body is known to be too
  * big now; one past even the drain allowance is handed over at once,
  * without reading it.
@@ -520,6 +560,7 @@ params_end(kiln__fcgi *p)
 {
 	const kiln_kv **v;
 	size_t i, n;
+	bool merge = false;
 
 	if (p->pairs.st != PR_NLEN || p->pairs.lenhave != 0)
 		return fail(p, "PARAMS ended inside a pair");
@@ -531,11 +572,17 @@ params_end(kiln__fcgi *p)
 		for (i = 0; i < n; i++)
 			v[i] = &p->params->items[i];
 		qsort(v, n, sizeof(*v), kv_cmp);
-		for (i = 1; i < n; i++)
-			if (kiln_str_eq(v[i - 1]->key, v[i]->key))
+		for (i = 1; i < n; i++) {
+			if (!kiln_str_eq(v[i - 1]->key, v[i]->key))
+				continue;
+			if (!kiln_str_startswith(v[i]->key, KILN_STR("HTTP_")))
 				return fail_named(p, "duplicate param",
 				    v[i]->key.ptr, v[i]->key.len);
+			merge = true;
+		}
 	}
+	if (merge && merge_headers(p) != KILN__FCGI_MORE)
+		return KILN__FCGI_ERROR;
 	if (params_content_length(p) != KILN__FCGI_MORE)
 		return KILN__FCGI_ERROR;
 	p->phase = KILN__FCGI_BODY;

@@ -25,8 +25,8 @@
 #include "orm_int.h"
 
 /* Returns true when s is a non-empty identifier without "__". */
-static bool
-ident_ok(const char *s)
+bool
+kiln__orm_ident_ok(const char *s)
 {
 	const char *p;
 
@@ -105,7 +105,8 @@ kiln_model_field(const kiln_model *m, const char *name)
 static kiln_err
 field_check(kiln_app *app, const kiln_model *m, const kiln_field *f)
 {
-	if (!ident_ok(f->name) || (f->column != NULL && !ident_ok(f->column)))
+	if (!kiln__orm_ident_ok(f->name) ||
+	    (f->column != NULL && !kiln__orm_ident_ok(f->column)))
 		return kiln__app_error(app, KILN_EINVAL,
 		    "%s: field name '%s' must be letters, digits and single "
 		    "underscores",
@@ -176,8 +177,9 @@ kiln_model_register(kiln_app *app, const kiln_model *m)
 
 	if (db == NULL)
 		return KILN_EINVAL;
-	if (m == NULL || !ident_ok(m->name) || !ident_ok(m->table) ||
-	    m->fields == NULL || m->nfields == 0)
+	if (m == NULL || !kiln__orm_ident_ok(m->name) ||
+	    !kiln__orm_ident_ok(m->table) || m->fields == NULL ||
+	    m->nfields == 0)
 		return kiln__app_error(app, KILN_EINVAL,
 		    "model %s: needs a name, a table (letters, digits, _) "
 		    "and fields",

@@ -116,6 +116,9 @@ kiln_err kiln__orm_compile(kiln_qs *qs, const char *vendor, kiln__sqlmode mode,
 /* Returns the metadata of a registered model, or NULL with a message. */
 const kiln__meta *kiln__orm_meta(kiln_app *app, const kiln_model *m);
 
+/* True when s is a name fit for SQL: letters, digits, single '_'. */
+bool kiln__orm_ident_ok(const char *s);
+
 /* Returns the index of field name (or "pk", or an FK's column), or -1. */
 long kiln__orm_field_index(const kiln_model *m, const char *name);
 
@@ -157,6 +160,103 @@ bool kiln__orm_reverse(kiln_app *app, const kiln_model *m, const char *name,
 /* Loads the prefetch_related names of qs onto rows (n of them). */
 kiln_err kiln__orm_prefetch(kiln_qs *qs, kiln_row **rows, size_t n,
     const char *alias);
+
+/*
+ * A table as the schema code sees it: what DDL needs of a model, also
+ * what a migration file records (src/orm/migrate.c), so both paths make
+ * the same tables.
+ */
+typedef struct kiln__col {
+	const char *name;	 /* field name */
+	const char *column;	 /* column name */
+	kiln_field_type type;	 /* the field's type */
+	unsigned flags;		 /* KILN_F_NULL, _UNIQUE, _INDEX, _PK only */
+	unsigned max_length;	 /* CHAR/EMAIL/SLUG */
+	unsigned max_digits;	 /* DECIMAL */
+	unsigned decimal_places; /* DECIMAL */
+	const char *def;	 /* default text: fills a new column */
+	const char *ref_table;	 /* FK: the referenced table */
+	const char *ref_column;	 /* FK: its key column */
+} kiln__col;
+
+typedef struct kiln__table {
+	const char *app;       /* app_label */
+	const char *model;     /* model name */
+	const char *table;     /* table name */
+	kiln__col *cols;       /* columns in order */
+	size_t ncols;	       /* entries */
+	const char **together; /* unique groups of columns, "a_id,b" */
+	size_t ntogether;      /* entries */
+} kiln__table;
+
+#define KILN__SCHEMA_FLAGS \
+	(KILN_F_NULL | KILN_F_UNIQUE | KILN_F_INDEX | KILN_F_PK)
+
+/* Describes registered model mt as a table (in a). */
+kiln_err kiln__table_from_meta(kiln_app *app, kiln_arena *a,
+    const kiln__meta *mt, kiln__table *t);
+
+/* Appends CREATE TABLE for t, named name (NULL: t's own name). */
+void kiln__schema_create(kiln_buf *b, const kiln__table *t, bool mysql,
+    const char *name);
+
+/* Appends one column definition ("title" VARCHAR(200) NOT NULL). */
+void kiln__schema_coldef(kiln_buf *b, const kiln__col *c, bool mysql);
+
+/* Creates the indexes of t (INDEX fields, and FK columns on SQLite). */
+kiln_err kiln__schema_indexes(kiln_db_conn *c, const kiln__table *t);
+
+/* Field type names in migration files ("char"), and back (-1: unknown). */
+const char *kiln__type_name(kiln_field_type t);
+int kiln__type_parse(const char *s);
+
+/* ---- migrations (migfile.c, migrate.c) ---- */
+
+/* One migration file, read. */
+typedef struct kiln__migration {
+	const char *name; /* "0001_initial" */
+	kiln_val *ops;	  /* the operations, a list of maps */
+} kiln__migration;
+
+enum {
+	KILN__OP_CREATE,
+	KILN__OP_DROP,
+	KILN__OP_ADD,
+	KILN__OP_REMOVE,
+	KILN__OP_ALTER
+};
+
+/* One operation, parsed; from/to are the column before and after. */
+typedef struct kiln__op {
+	int kind;	   /* KILN__OP_* */
+	const char *table; /* the table */
+	kiln__table *t;	   /* CREATE/DROP: the whole table */
+	kiln__col *from;   /* REMOVE, ALTER: the column before */
+	kiln__col *to;	   /* ADD, ALTER: the column after */
+} kiln__op;
+
+/* The tables a run of migrations leaves (the "recorded state"). */
+typedef struct kiln__state {
+	kiln__ptrs tables; /* kiln__table */
+	kiln_arena *a;	   /* everything here */
+} kiln__state;
+
+/* Reads app_label's migration files, sorted by name, into *out (in a). */
+kiln_err kiln__mig_load(kiln_app *app, kiln_arena *a, const char *app_label,
+    kiln__migration **out, size_t *n);
+
+/* Parses an operation of a migration file (checking every name). */
+kiln_err kiln__op_parse(kiln_app *app, kiln_arena *a, const kiln_val *v,
+    kiln__op *op);
+
+/* Turns op into the operation that undoes it. */
+void kiln__op_invert(kiln__op *op);
+
+/* Applies op to st. KILN_EINVAL when it does not fit (a missing table). */
+kiln_err kiln__state_apply(kiln_app *app, kiln__state *st, const kiln__op *op);
+
+/* The table named name in st, or NULL. */
+kiln__table *kiln__state_find(const kiln__state *st, const char *name);
 
 /* Every registered model (for on_delete). */
 const kiln__ptrs *kiln__orm_models(kiln_app *app);

@@ -53,6 +53,8 @@ kiln_template_env_new(const kiln_template_limits *lim)
 		env->lim.max_include = 32;
 	if (env->lim.max_output == 0)
 		env->lim.max_output = 64 * 1024 * 1024;
+	if (env->lim.max_steps == 0)
+		env->lim.max_steps = 50 * 1000 * 1000;
 	env->static_url = "/static/";
 	return env;
 }
@@ -82,9 +84,10 @@ kiln_template_env_add_dir(kiln_template_env *env, const char *dir)
 	return KILN_OK;
 }
 
-kiln_err
-kiln_template_env_add_source(kiln_template_env *env, const char *name,
-    kiln_str source)
+/* Adds an in-memory template; builtin ones are found after directories. */
+static kiln_err
+add_source(kiln_template_env *env, const char *name, kiln_str source,
+    bool builtin)
 {
 	tpl_source *s;
 
@@ -93,10 +96,39 @@ kiln_template_env_add_source(kiln_template_env *env, const char *name,
 		return KILN_ENOMEM;
 	s->name = kiln_arena_strdup(env->a, name);
 	s->src = kiln_str_dup(env->a, source);
+	s->builtin = builtin;
 	if (s->name == NULL || (s->src.ptr == NULL && source.len > 0) ||
 	    kiln__ptrs_push(&env->sources, env->a, s) != KILN_OK)
 		return KILN_ENOMEM;
 	return KILN_OK;
+}
+
+kiln_err
+kiln_template_env_add_source(kiln_template_env *env, const char *name,
+    kiln_str source)
+{
+	return add_source(env, name, source, false);
+}
+
+kiln_err
+kiln__tpl_add_builtin(kiln_template_env *env, const char *name, kiln_str source)
+{
+	return add_source(env, name, source, true);
+}
+
+/* Finds an in-memory source of that kind, newest first. */
+static const tpl_source *
+find_mem(const kiln_template_env *env, const char *name, bool builtin)
+{
+	const tpl_source *s;
+	size_t i;
+
+	for (i = env->sources.n; i > 0; i--) {
+		s = env->sources.items[i - 1];
+		if (s->builtin == builtin && strcmp(s->name, name) == 0)
+			return s;
+	}
+	return NULL;
 }
 
 void
@@ -282,7 +314,10 @@ file_mtime(const char *path)
 	return (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
 }
 
-/* Finds name's source: in memory, then in each directory in order. */
+/*
+ * Finds name's source: in-memory templates, then each directory in
+ * order, then the built-in templates.
+ */
 static kiln_err
 find_source(kiln_template_env *env, kiln_arena *tmp, const char *name,
     kiln_str *src, const char **path, int64_t *mtime, char *err, size_t errlen)
@@ -295,12 +330,10 @@ find_source(kiln_template_env *env, kiln_arena *tmp, const char *name,
 
 	*path = NULL;
 	*mtime = 0;
-	for (i = env->sources.n; i > 0; i--) {
-		s = env->sources.items[i - 1];
-		if (strcmp(s->name, name) == 0) {
-			*src = s->src;
-			return KILN_OK;
-		}
+	s = find_mem(env, name, false);
+	if (s != NULL) {
+		*src = s->src;
+		return KILN_OK;
 	}
 	if (safe_name(name)) {
 		for (i = 0; i < env->dirs.n; i++) {
@@ -324,6 +357,12 @@ find_source(kiln_template_env *env, kiln_arena *tmp, const char *name,
 			*path = p;
 			return rc;
 		}
+	}
+	/* Built-in templates come last, so an app can override them. */
+	s = find_mem(env, name, true);
+	if (s != NULL) {
+		*src = s->src;
+		return KILN_OK;
 	}
 	if (err != NULL && errlen > 0)
 		snprintf(err, errlen, "template '%s' does not exist", name);

@@ -34,6 +34,27 @@ typedef struct tpl_state {
 	kiln__ptrs views; /* tpl_view */
 } tpl_state;
 
+/*
+ * Built-in templates, found after the app's directories (which may
+ * override them): a minimal layout and an error page for error handlers
+ * (context: status, reason, message).
+ */
+static const struct {
+	const char *name;
+	const char *src;
+} tpl_builtins[] = {
+	{ "kiln/base.html",
+	    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	    "<title>{% block title %}Kiln{% endblock %}</title>"
+	    "{% block head %}{% endblock %}</head>\n<body>"
+	    "{% block content %}{% endblock %}</body></html>\n" },
+	{ "kiln/error.html",
+	    "{% extends \"kiln/base.html\" %}"
+	    "{% block title %}{{ status }} {{ reason }}{% endblock %}"
+	    "{% block content %}<h1>{{ status }} {{ reason }}</h1>"
+	    "{% if message %}<p>{{ message }}</p>{% endif %}{% endblock %}" },
+};
+
 static kiln_err tpl_init_app(kiln_app *app, const kiln_ext *ext);
 static kiln_err tpl_init_worker(kiln_app *app, const kiln_ext *ext);
 
@@ -88,6 +109,7 @@ tpl_init_app(kiln_app *app, const kiln_ext *ext)
 {
 	tpl_state *st;
 	kiln_err rc;
+	size_t i;
 
 	st = kiln_arena_calloc(app->a, 1, sizeof(*st));
 	if (st == NULL)
@@ -102,6 +124,12 @@ tpl_init_app(kiln_app *app, const kiln_ext *ext)
 		return rc;
 	}
 	kiln_template_env_set_url_fn(st->env, tpl_url, app);
+	for (i = 0; i < sizeof(tpl_builtins) / sizeof(tpl_builtins[0]); i++) {
+		rc = kiln__tpl_add_builtin(st->env, tpl_builtins[i].name,
+		    kiln_str_c(tpl_builtins[i].src));
+		if (rc != KILN_OK)
+			return rc;
+	}
 	return kiln_ext_set_data(app, ext, st);
 }
 

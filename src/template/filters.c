@@ -24,6 +24,8 @@
 #define F_ARG	 KILN_TEMPLATE_FILTER_ARG
 #define F_NO_ARG KILN_TEMPLATE_FILTER_NO_ARG
 
+const kiln_val kiln__tpl_fail = { .type = KILN_VAL_NULL };
+
 /* --- helpers ------------------------------------------------------------ */
 
 static bool
@@ -431,7 +433,7 @@ f_join(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 {
 	kiln_buf b, sep;
 	bool oom = false;
-	size_t i, n, off, end;
+	size_t i, off, end;
 	const kiln_val *item;
 
 	kiln_buf_init(&sep, a, 16);
@@ -450,10 +452,8 @@ f_join(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 				kiln_buf_append_str(&b, item->u.s);
 		}
 	} else if (is_text(v)) {
-		n = kiln__tpl_utf8_len(v->u.s);
-		for (i = 0; i < n; i++) {
-			off = kiln__tpl_utf8_off(v->u.s, i);
-			end = kiln__tpl_utf8_off(v->u.s, i + 1);
+		for (off = 0, i = 0; off < v->u.s.len; off = end, i++) {
+			end = kiln__tpl_utf8_next(v->u.s, off);
 			if (i > 0)
 				kiln_buf_append_str(&b, kiln_buf_str(&sep));
 			if (ae && v->type != KILN_VAL_SAFE)
@@ -549,6 +549,8 @@ first_last(kiln_arena *a, const kiln_val *v, bool last)
 			return from_c(a, "");
 		return char_at(a, v->u.s, last ? n - 1 : 0);
 	}
+	if (v->type == KILN_VAL_MAP)
+		return &kiln__tpl_fail; /* Python: KeyError on d[0] */
 	return from_c(a, "");
 }
 
@@ -608,7 +610,7 @@ f_slice(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 	int64_t vals[3] = { 0, 0, 1 }, n, start, stop, i;
 	bool has[3] = { false, false, false }, oom = false;
 	kiln_str s, bit;
-	size_t nb = 0, p, q, off, end;
+	size_t nb = 0, p, q, off, *offs;
 	kiln_val *l;
 	kiln_buf b;
 
@@ -659,12 +661,18 @@ f_slice(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 				return NULL;
 		return l;
 	}
-	kiln_buf_init(&b, a, v->u.s.len + 1);
-	for (i = start; vals[2] > 0 ? i < stop : i > stop; i += vals[2]) {
-		off = kiln__tpl_utf8_off(v->u.s, (size_t)i);
-		end = kiln__tpl_utf8_off(v->u.s, (size_t)i + 1);
-		tpl_put(&b, v->u.s.ptr + off, end - off);
+	/* Code point offsets once, so slicing stays linear. */
+	offs = kiln_arena_alloc(a, ((size_t)n + 1) * sizeof(*offs));
+	if (offs == NULL)
+		return NULL;
+	for (off = 0, i = 0; off < v->u.s.len; i++) {
+		offs[i] = off;
+		off = kiln__tpl_utf8_next(v->u.s, off);
 	}
+	offs[n] = v->u.s.len;
+	kiln_buf_init(&b, a, v->u.s.len + 1);
+	for (i = start; vals[2] > 0 ? i < stop : i > stop; i += vals[2])
+		tpl_put(&b, v->u.s.ptr + offs[i], offs[i + 1] - offs[i]);
 	return from_buf(a, &b, KILN_VAL_STR);
 }
 
@@ -675,6 +683,7 @@ f_cut(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 	kiln_str s, c;
 	kiln_buf b;
 	size_t i;
+	const char *hit;
 
 	(void)ae;
 	s = text_of(a, v, &oom);
@@ -685,12 +694,13 @@ f_cut(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 		return from_str(a, s, KILN_VAL_STR);
 	kiln_buf_init(&b, a, s.len + 1);
 	for (i = 0; i < s.len;) {
-		if (i + c.len <= s.len &&
-		    memcmp(s.ptr + i, c.ptr, c.len) == 0) {
-			i += c.len;
-			continue;
+		hit = memmem(s.ptr + i, s.len - i, c.ptr, c.len);
+		if (hit == NULL) {
+			tpl_put(&b, s.ptr + i, s.len - i);
+			break;
 		}
-		tpl_putc(&b, s.ptr[i++]);
+		tpl_put(&b, s.ptr + i, (size_t)(hit - (s.ptr + i)));
+		i = (size_t)(hit - s.ptr) + c.len;
 	}
 	return from_buf(a, &b, KILN_VAL_STR);
 }
@@ -1326,15 +1336,69 @@ item_path(const kiln_val *item, kiln_str path)
 	return item;
 }
 
+/*
+ * Sorts keys (and items alongside) stably, bottom-up merge sort, so a
+ * long list costs n log n comparisons. *ok turns false when two keys do
+ * not compare (Python's TypeError). Returns false when out of memory.
+ */
+static bool
+merge_sort(kiln_arena *a, const kiln_val **keys, const kiln_val **items,
+    size_t n, bool rev, bool *ok)
+{
+	const kiln_val **tk, **ti, **sk = keys, **si = items, **t;
+	size_t w, lo, mid, hi, i, j, k;
+	int c;
+
+	*ok = true;
+	tk = kiln_arena_alloc(a, (n + 1) * sizeof(*tk));
+	ti = kiln_arena_alloc(a, (n + 1) * sizeof(*ti));
+	if (tk == NULL || ti == NULL)
+		return false;
+	for (w = 1; w < n; w *= 2) {
+		for (lo = 0; lo < n; lo += 2 * w) {
+			mid = lo + w < n ? lo + w : n;
+			hi = lo + 2 * w < n ? lo + 2 * w : n;
+			for (i = lo, j = mid, k = lo; k < hi; k++) {
+				c = 0;
+				if (i < mid && j < hi) {
+					c = kiln__tpl_cmp(sk[i], sk[j], ok);
+					if (!*ok)
+						return true;
+					if (rev)
+						c = -c;
+				}
+				/* Ties keep the left run first: stable. */
+				if (j >= hi || (i < mid && c <= 0)) {
+					tk[k] = sk[i];
+					ti[k] = si[i++];
+				} else {
+					tk[k] = sk[j];
+					ti[k] = si[j++];
+				}
+			}
+		}
+		t = sk;
+		sk = tk;
+		tk = t;
+		t = si;
+		si = ti;
+		ti = t;
+	}
+	if (sk != keys) {
+		memcpy(keys, sk, n * sizeof(*keys));
+		memcpy(items, si, n * sizeof(*items));
+	}
+	return true;
+}
+
 static const kiln_val *
 dictsort(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool rev)
 {
-	const kiln_val **keys, **items, *tmp, *tk;
+	const kiln_val **keys, **items;
 	kiln_val *l;
-	size_t n, i, j;
+	size_t n, i;
 	bool oom = false, ok;
 	kiln_str path;
-	int c;
 
 	if (v->type != KILN_VAL_LIST)
 		return from_c(a, "");
@@ -1352,22 +1416,10 @@ dictsort(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool rev)
 		if (keys[i] == NULL)
 			return from_c(a, "");
 	}
-	/* Insertion sort: stable, and lists in templates are short. */
-	for (i = 1; i < n; i++) {
-		for (j = i; j > 0; j--) {
-			c = kiln__tpl_cmp(keys[j - 1], keys[j], &ok);
-			if (!ok)
-				return from_c(a, "");
-			if (rev ? c >= 0 : c <= 0)
-				break;
-			tk = keys[j];
-			keys[j] = keys[j - 1];
-			keys[j - 1] = tk;
-			tmp = items[j];
-			items[j] = items[j - 1];
-			items[j - 1] = tmp;
-		}
-	}
+	if (!merge_sort(a, keys, items, n, rev, &ok))
+		return NULL;
+	if (!ok)
+		return from_c(a, "");
 	l = kiln_val_list(a);
 	if (l == NULL)
 		return NULL;
@@ -1414,7 +1466,7 @@ static const tpl_filter builtin_filters[] = {
 	{ "first", f_first, F_NO_ARG },
 	{ "floatformat", f_floatformat, F_SAFE },
 	{ "force_escape", f_force_escape, F_SAFE | F_NO_ARG },
-	{ "join", f_join, F_SAFE | F_ARG },
+	{ "join", f_join, F_SAFE | F_ARG | TPL_F_JOIN },
 	{ "json_script", f_json_script, F_ARG },
 	{ "last", f_last, F_NO_ARG },
 	{ "length", f_length, F_NO_ARG },

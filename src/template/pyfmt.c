@@ -64,6 +64,15 @@ kiln__tpl_utf8_len(kiln_str s)
 }
 
 size_t
+kiln__tpl_utf8_next(kiln_str s, size_t off)
+{
+	for (off++; off < s.len; off++)
+		if (((unsigned char)s.ptr[off] & 0xC0) != 0x80)
+			break;
+	return off;
+}
+
+size_t
 kiln__tpl_utf8_off(kiln_str s, size_t idx)
 {
 	size_t i, n = 0;

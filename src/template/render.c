@@ -58,9 +58,11 @@ typedef struct rstate {
 	size_t floor; /* lookups stop here (include ... only) */
 	bctx *bc;     /* block context of the current extends chain */
 	const tpl_node *cur_block;
+	const tpl_node *cur_node; /* being rendered, for errors */
 	cyc *cyc;
 	size_t ncyc, cyccap, cycbase;
 	size_t depth;		 /* include/extends nesting */
+	size_t steps;		 /* nodes and iterations so far */
 	const tpl_template *tpl; /* being rendered */
 	kiln_err rc;
 	char *err;
@@ -365,6 +367,13 @@ resolve(rstate *st, const tpl_var *v)
 	return cur;
 }
 
+/* Returns true when n items joined by sep bytes would pass max_output. */
+static bool
+too_big(const rstate *st, size_t n, size_t sep)
+{
+	return sep != 0 && n > st->env->lim.max_output / sep;
+}
+
 /*
  * Evaluates a filter expression. A missing variable is "" (or None with
  * ignore_failures, as in {% if %}), and filters still apply to it.
@@ -386,12 +395,46 @@ eval(rstate *st, const tpl_fexpr *e, bool ignore_failures)
 		arg = NULL;
 		if (c->has_arg) {
 			arg = resolve(st, &c->arg);
-			if (arg == NULL)
-				arg = st->v_empty;
+			if (st->rc != KILN_OK)
+				return NULL;
+			if (arg == NULL) {
+				/* Django raises; {% if %} takes it as None. */
+				if (ignore_failures)
+					return st->v_null;
+				rerr(st, st->cur_node, KILN_ENOTFOUND,
+				    "filter '%s': its argument '%.*s' does not "
+				    "exist",
+				    c->f->name, (int)c->arg.parts[0].len,
+				    c->arg.parts[0].ptr);
+				return NULL;
+			}
+		}
+		if ((c->f->flags & TPL_F_JOIN) && arg != NULL &&
+		    too_big(st, kiln_val_len(v),
+			arg->type == KILN_VAL_STR ||
+				arg->type == KILN_VAL_SAFE ?
+			    arg->u.s.len :
+			    24)) {
+			rerr(st, st->cur_node, KILN_ELIMIT,
+			    "filter '%s': result over the output limit",
+			    c->f->name);
+			return NULL;
 		}
 		nv = c->f->fn(st->a, v, arg, st->autoescape);
 		if (nv == NULL)
 			return room(st), NULL;
+		if (kiln_val_len(nv) > st->env->lim.max_output) {
+			rerr(st, st->cur_node, KILN_ELIMIT,
+			    "filter '%s': result over the output limit",
+			    c->f->name);
+			return NULL;
+		}
+		if (nv == &kiln__tpl_fail) {
+			rerr(st, st->cur_node, KILN_EINVAL,
+			    "filter '%s' cannot take a %s", c->f->name,
+			    kiln_val_type_name(v->type));
+			return NULL;
+		}
 		if ((c->f->flags & KILN_TEMPLATE_FILTER_SAFE) &&
 		    v->type == KILN_VAL_SAFE && nv->type != KILN_VAL_SAFE) {
 			nv = kiln__tpl_to_str(st->a, nv);
@@ -488,10 +531,8 @@ contains(const kiln_val *x, const kiln_val *y, bool *ok)
 		}
 		if (x->u.s.len == 0)
 			return true;
-		for (i = 0; i + x->u.s.len <= y->u.s.len; i++)
-			if (memcmp(y->u.s.ptr + i, x->u.s.ptr, x->u.s.len) == 0)
-				return true;
-		return false;
+		return memmem(y->u.s.ptr, y->u.s.len, x->u.s.ptr, x->u.s.len) !=
+		    NULL;
 	default:
 		*ok = false;
 		return false;
@@ -591,7 +632,7 @@ static const kiln_val **
 loop_items(rstate *st, const kiln_val *seq, size_t *n)
 {
 	const kiln_val **items;
-	size_t i, cnt, off, end;
+	size_t i, cnt, off, end = 0;
 
 	*n = 0;
 	switch (seq->type) {
@@ -613,15 +654,14 @@ loop_items(rstate *st, const kiln_val *seq, size_t *n)
 	items = kiln_arena_alloc(st->a, cnt * sizeof(*items));
 	if (items == NULL)
 		return room(st), NULL;
-	for (i = 0; i < cnt; i++) {
+	for (i = 0, off = 0; i < cnt; i++, off = end) {
 		if (seq->type == KILN_VAL_LIST) {
 			items[i] = seq->u.list.items[i];
 		} else if (seq->type == KILN_VAL_MAP) {
 			items[i] =
 			    mkstr(st, seq->u.map.items[i].key, KILN_VAL_STR);
 		} else {
-			off = kiln__tpl_utf8_off(seq->u.s, i);
-			end = kiln__tpl_utf8_off(seq->u.s, i + 1);
+			end = kiln__tpl_utf8_next(seq->u.s, off);
 			items[i] = mkstr(st,
 			    (kiln_str){ seq->u.s.ptr + off, end - off },
 			    KILN_VAL_STR);
@@ -683,6 +723,12 @@ render_for(rstate *st, const tpl_node *n)
 	seq = eval(st, n->u.forn.seq, true);
 	if (seq == NULL)
 		return;
+	if (seq->type == KILN_VAL_INT || seq->type == KILN_VAL_FLOAT ||
+	    seq->type == KILN_VAL_BOOL || seq->type == KILN_VAL_DATETIME) {
+		rerr(st, n, KILN_EINVAL, "'for' cannot iterate over a %s",
+		    kiln_val_type_name(seq->type));
+		return;
+	}
 	items = loop_items(st, seq, &cnt);
 	if (st->rc != KILN_OK)
 		return;
@@ -699,6 +745,12 @@ render_for(rstate *st, const tpl_node *n)
 		if (!push_var(st, n->u.forn.vars[j], st->v_null))
 			return;
 	for (i = 0; i < cnt && st->rc == KILN_OK; i++) {
+		if (++st->steps > st->env->lim.max_steps) {
+			rerr(st, n, KILN_ELIMIT,
+			    "render took more than %zu steps",
+			    st->env->lim.max_steps);
+			break;
+		}
 		item = items[n->u.forn.reversed ? cnt - 1 - i : i];
 		lv.counter0->u.i = (int64_t)i;
 		lv.counter->u.i = (int64_t)i + 1;
@@ -1290,21 +1342,30 @@ render_node(rstate *st, const tpl_node *n)
 static void
 render_list(rstate *st, const tpl_nodelist *l)
 {
+	const tpl_node *save = st->cur_node;
 	size_t i;
 
 	for (i = 0; i < l->n && st->rc == KILN_OK; i++) {
+		st->cur_node = l->items[i];
+		if (++st->steps > st->env->lim.max_steps) {
+			rerr(st, l->items[i], KILN_ELIMIT,
+			    "render took more than %zu steps",
+			    st->env->lim.max_steps);
+			break;
+		}
 		render_node(st, l->items[i]);
 		if (st->out->oom) {
 			room(st);
-			return;
+			break;
 		}
 		if (st->out->len > st->env->lim.max_output) {
 			rerr(st, l->items[i], KILN_ELIMIT,
 			    "output over the limit of %zu bytes",
 			    st->env->lim.max_output);
-			return;
+			break;
 		}
 	}
+	st->cur_node = save;
 }
 
 kiln_err

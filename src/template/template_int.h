@@ -65,6 +65,9 @@ kiln_err kiln__tpl_lex(kiln_arena *a, kiln_str src, size_t max_tokens,
 
 /* --- the compiled tree ------------------------------------------------ */
 
+/* Internal filter flag: output may be items x argument (join). */
+#define TPL_F_JOIN 0x100
+
 typedef struct tpl_filter {
 	const char *name;	    /* as written in templates */
 	kiln_template_filter_fn fn; /* the filter */
@@ -243,6 +246,7 @@ typedef struct tpl_template {
 typedef struct tpl_source {
 	const char *name;
 	kiln_str src;
+	bool builtin; /* searched after the directories */
 } tpl_source;
 
 struct kiln_template_env {
@@ -274,6 +278,12 @@ tpl_template *kiln__tpl_compile(kiln_template_env *env, const char *name,
 void kiln__tpl_free(tpl_template *t);
 
 /* --- filters.c -------------------------------------------------------- */
+
+/*
+ * A built-in filter returns &kiln__tpl_fail where Django's filter raises
+ * (the render stops with an error naming the filter).
+ */
+extern const kiln_val kiln__tpl_fail;
 
 /* Returns the built-in filter named name, or NULL. */
 const tpl_filter *kiln__tpl_builtin_filter(kiln_str name);
@@ -309,6 +319,9 @@ int kiln__tpl_cmp(const kiln_val *a, const kiln_val *b, bool *ok);
 /* Number of Unicode code points in s (invalid bytes count one each). */
 size_t kiln__tpl_utf8_len(kiln_str s);
 
+/* Offset of the code point after the one starting at off (< s.len). */
+size_t kiln__tpl_utf8_next(kiln_str s, size_t off);
+
 /* Byte offset of code point idx in s (s.len when past the end). */
 size_t kiln__tpl_utf8_off(kiln_str s, size_t idx);
 
@@ -330,6 +343,10 @@ kiln_err kiln__tpl_render(kiln_template_env *env, tpl_template *t,
 /* Loads (compiling or from the cache) the template name. */
 tpl_template *kiln__tpl_load(kiln_template_env *env, const char *name,
     kiln_err *rc, char *err, size_t errlen);
+
+/* Adds a built-in template, found after every directory. */
+kiln_err kiln__tpl_add_builtin(kiln_template_env *env, const char *name,
+    kiln_str source);
 
 /* Looks a user filter or tag up (NULL: none). */
 const tpl_filter *kiln__tpl_user_filter(const kiln_template_env *env,

@@ -38,6 +38,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.max_depth = 64,
 		.max_include = 8,
 		.max_output = 1 << 20,
+		.max_steps = 200000,
 	};
 	kiln_template_env *env;
 	kiln_arena *a;

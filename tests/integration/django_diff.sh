@@ -15,8 +15,8 @@
 set -u
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source-path=SCRIPTDIR source=tests/integration/testlib.sh
-. "$HERE/testlib.sh"
+# shellcheck source-path=SCRIPTDIR source=tests/integration/lib/testlib.sh
+. "$HERE/lib/testlib.sh"
 DIFF=$HERE/../differential
 
 if [ $# -ne 1 ]; then

@@ -18,8 +18,8 @@
 set -u
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source-path=SCRIPTDIR source=tests/integration/testlib.sh
-. "$HERE/testlib.sh"
+# shellcheck source-path=SCRIPTDIR source=tests/integration/lib/testlib.sh
+. "$HERE/lib/testlib.sh"
 
 if [ $# -ne 1 ]; then
 	echo "usage: $0 BUILD_DIR" >&2

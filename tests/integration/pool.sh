@@ -21,8 +21,8 @@ set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR/../.. source=scripts/lib.sh
 . "$HERE/../../scripts/lib.sh"
-# shellcheck source-path=SCRIPTDIR source=tests/integration/testlib.sh
-. "$HERE/testlib.sh"
+# shellcheck source-path=SCRIPTDIR source=tests/integration/lib/testlib.sh
+. "$HERE/lib/testlib.sh"
 
 [ $# -eq 1 ] || kiln_die "usage: $0 BUILD_DIR"
 BUILD=$(cd "$1" && pwd) || kiln_die "no build directory: $1"

@@ -801,6 +801,26 @@ START_TEST(test_fcgi_duplicate_params_rejected)
 }
 END_TEST
 
+/* A header the client repeated is joined, as RFC 9110 allows. */
+START_TEST(test_fcgi_repeated_headers_joined)
+{
+	static const char *const rep[] = { "HTTP_X_DUP", "a", "REQUEST_URI",
+		"/", "HTTP_COOKIE", "x=1", "HTTP_X_DUP", "b", "HTTP_COOKIE",
+		"y=2", "HTTP_X_DUP", "c", NULL };
+	kiln_buf b;
+
+	kiln_buf_init(&b, a, 0);
+	request(&b, 1, 0, rep, "");
+	ck_assert_int_eq(feed_buf(&b, NULL), KILN__FCGI_REQUEST);
+	ck_assert_uint_eq(params.n, 3);
+	ck_assert(kiln_str_eq_c(param("HTTP_X_DUP"), "a, b, c"));
+	ck_assert(kiln_str_eq_c(param("HTTP_COOKIE"), "x=1; y=2"));
+	ck_assert(kiln_str_eq_c(param("REQUEST_URI"), "/"));
+	/* Arrival order is kept. */
+	ck_assert(kiln_str_eq_c(params.items[0].key, "HTTP_X_DUP"));
+}
+END_TEST
+
 START_TEST(test_fcgi_bad_names_rejected)
 {
 	static const char *const eq[] = { "DOCUMENT_URI=/x", "y", NULL };
@@ -1568,6 +1588,7 @@ fcgi_suite(void)
 	tcase_add_test(tc, test_fcgi_abort_request_ends);
 	tcase_add_test(tc, test_fcgi_unknown_role_refused);
 	tcase_add_test(tc, test_fcgi_duplicate_params_rejected);
+	tcase_add_test(tc, test_fcgi_repeated_headers_joined);
 	tcase_add_test(tc, test_fcgi_bad_names_rejected);
 	tcase_add_test(tc, test_fcgi_param_limits);
 	tcase_add_test(tc, test_fcgi_body_over_limit);

@@ -1394,6 +1394,193 @@ START_TEST(test_orm_createtables)
 }
 END_TEST
 
+/* ---- migrations: two versions of a small app ----------------------------- */
+
+extern const kiln_model NoteV1, NoteV2, TagV2;
+
+static const kiln_field note_v1_fields[] = {
+	{ .name = "id", .type = KILN_FIELD_AUTO },
+	{ .name = "title", .type = KILN_FIELD_CHAR, .max_length = 50 },
+	{ .name = "body", .type = KILN_FIELD_TEXT, .flags = KILN_F_NULL },
+};
+const kiln_model NoteV1 = { .app_label = "notes",
+	.name = "Note",
+	.table = "notes_note",
+	.fields = note_v1_fields,
+	.nfields = 3 };
+
+static const kiln_field note_v2_fields[] = {
+	{ .name = "id", .type = KILN_FIELD_AUTO },
+	{ .name = "title",
+	    .type = KILN_FIELD_CHAR,
+	    .max_length = 80,
+	    .flags = KILN_F_INDEX },
+	{ .name = "views", .type = KILN_FIELD_INT, .def = "7" },
+	{ .name = "flag", .type = KILN_FIELD_BOOL, .def = "true" },
+};
+const kiln_model NoteV2 = { .app_label = "notes",
+	.name = "Note",
+	.table = "notes_note",
+	.fields = note_v2_fields,
+	.nfields = 4 };
+
+static const kiln_field tag_v2_fields[] = {
+	{ .name = "id", .type = KILN_FIELD_AUTO },
+	{ .name = "note", .type = KILN_FIELD_FK, .to = &NoteV2 },
+	{ .name = "name",
+	    .type = KILN_FIELD_CHAR,
+	    .max_length = 20,
+	    .flags = KILN_F_UNIQUE },
+};
+const kiln_model TagV2 = { .app_label = "notes",
+	.name = "Tag",
+	.table = "notes_tag",
+	.fields = tag_v2_fields,
+	.nfields = 3 };
+
+/* An app on url with the migrations in dir and the given models. */
+static kiln_app *
+mig_app(const char *url, const char *dir, const kiln_model *m1,
+    const kiln_model *m2)
+{
+	kiln_app *app = kiln_app_new("migtest");
+
+	OK(kiln_use(app, &kiln_db));
+	OK(kiln_setting_set(app, "database.url", url));
+	OK(kiln_setting_set(app, "database.migrations", dir));
+	OK(kiln_app_configure(app, NULL));
+	OK(kiln_model_register(app, m1));
+	if (m2 != NULL)
+		OK(kiln_model_register(app, m2));
+	return app;
+}
+
+static bool
+file_has(const char *path, const char *needle)
+{
+	char buf[16384];
+	size_t n;
+	FILE *fp = fopen(path, "r");
+
+	if (fp == NULL)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	return strstr(buf, needle) != NULL;
+}
+
+static void
+body_migrations(fx *f)
+{
+	char dir[] = "/tmp/kiln-mig-XXXXXX", dbfile[64], url[128], path[160];
+	const char *my = getenv("KILN_TEST_MYSQL_URL");
+	const char *written;
+	kiln_app *v1, *v2;
+	kiln_row *r, *t;
+	kiln_arena *a = f->a;
+	kiln_db_conn *c;
+	FILE *fp;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(dbfile, sizeof(dbfile), "%s/db.sqlite3", dir);
+	snprintf(url, sizeof(url), "sqlite://%s", dbfile);
+	v1 = mig_app(f->mysql ? my : url, dir, &NoteV1, NULL);
+	c = kiln_db_conn_get(v1, NULL);
+	OK(kiln_db_exec(c, "DROP TABLE IF EXISTS notes_tag"));
+	OK(kiln_db_exec(c, "DROP TABLE IF EXISTS notes_note"));
+	OK(kiln_db_exec(c, "DROP TABLE IF EXISTS kiln_migrations"));
+	/* 0001: the first version. */
+	OK(kiln_orm_makemigrations(v1, "notes", &written));
+	ck_assert_ptr_nonnull(written);
+	ck_assert_ptr_nonnull(strstr(written, "/notes/0001_initial.json"));
+	ck_assert(file_has(written, "\"create_table\""));
+	OK(kiln_orm_makemigrations(v1, "notes", &written));
+	ck_assert_ptr_null(written);
+	ck_assert_msg(kiln_orm_migrate(v1, NULL, "notes", NULL) == KILN_OK,
+	    "%s", kiln_app_errmsg(v1));
+	r = kiln_row_new(v1, a, &NoteV1);
+	OK(kiln_row_set_str(r, "title", "hello"));
+	OK(kiln_row_set_str(r, "body", "kept in 0001"));
+	OK(kiln_row_save(r));
+	/* 0002: alter, add (with defaults), remove, and a new table. */
+	v2 = mig_app(f->mysql ? my : url, dir, &NoteV2, &TagV2);
+	OK(kiln_orm_makemigrations(v2, "notes", &written));
+	ck_assert_ptr_nonnull(strstr(written, "/notes/0002_auto.json"));
+	snprintf(path, sizeof(path), "%s", written);
+	ck_assert(file_has(path, "\"alter_field\""));
+	ck_assert(file_has(path, "\"add_field\""));
+	ck_assert(file_has(path, "\"remove_field\""));
+	ck_assert_msg(kiln_orm_migrate(v2, NULL, NULL, NULL) == KILN_OK, "%s",
+	    kiln_app_errmsg(v2));
+	OK(kiln_qs_get(kiln_qs_new(v2, a, &NoteV2), &r));
+	ck_assert_str_eq(kiln_row_str(r, "title"), "hello");
+	ck_assert_int_eq(kiln_row_int(r, "views"), 7);
+	ck_assert(kiln_row_bool(r, "flag"));
+	OK(kiln_row_set_str(r, "title",
+	    "a title longer than fifty characters, which 0002 allows"));
+	OK(kiln_row_save(r));
+	t = kiln_row_new(v2, a, &TagV2);
+	OK(kiln_row_set_int(t, "note", kiln_row_pk(r)));
+	OK(kiln_row_set_str(t, "name", "x"));
+	OK(kiln_row_save(t));
+	ck_assert_int_eq(kiln_qs_count(kiln_qs_new(v2, a, &TagV2),
+			     &(int64_t){ 0 }),
+	    KILN_OK);
+	ck_assert_int_eq(kiln__cmd_showmigrations(v2, 1,
+			     (char *[]){ (char *)(uintptr_t) "showmigrations",
+				 NULL }),
+	    0);
+	/* Back to 0001: the tag table goes, body comes back (NULL). The
+	 * title must fit 0001's 50 characters again (MariaDB checks). */
+	OK(kiln_row_set_str(r, "title", "hello"));
+	OK(kiln_row_save(r));
+	ck_assert_int_eq(kiln_orm_migrate(v2, NULL, "notes", "0009"),
+	    KILN_ENOTFOUND);
+	OK(kiln_qs_delete(kiln_qs_new(v2, a, &TagV2), NULL));
+	ck_assert_msg(kiln_orm_migrate(v2, NULL, "notes", "0001") == KILN_OK,
+	    "%s", kiln_app_errmsg(v2));
+	OK(kiln_qs_get(kiln_qs_new(v1, a, &NoteV1), &r));
+	ck_assert(kiln_row_is_null(r, "body"));
+	ck_assert_int_eq(kiln_qs_count(kiln_qs_new(v2, a, &TagV2),
+			     &(int64_t){ 0 }),
+	    KILN_EDB);
+	/* Forward again, then all the way down. */
+	ck_assert_msg(kiln_orm_migrate(v2, NULL, "notes", NULL) == KILN_OK,
+	    "%s", kiln_app_errmsg(v2));
+	ck_assert_msg(kiln_orm_migrate(v2, NULL, "notes", "zero") == KILN_OK,
+	    "%s", kiln_app_errmsg(v2));
+	ck_assert_int_eq(kiln_qs_count(kiln_qs_new(v1, a, &NoteV1),
+			     &(int64_t){ 0 }),
+	    KILN_EDB);
+	/* A hostile file is refused before anything runs. */
+	snprintf(path, sizeof(path), "%s/notes/0003_evil.json", dir);
+	fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs("{\"operations\": [{\"op\": \"drop_table\", \"table\": "
+	      "{\"table\": \"x\\\"; DROP TABLE y; --\", \"fields\": "
+	      "[]}}]}\n",
+	    fp);
+	fclose(fp);
+	ck_assert_int_eq(kiln_orm_migrate(v2, NULL, "notes", NULL),
+	    KILN_EINVAL);
+	ck_assert_ptr_nonnull(strstr(kiln_app_errmsg(v2), "bad table"));
+	fp = fopen(path, "w");
+	fputs("{\"operations\": [", fp);
+	fclose(fp);
+	ck_assert_int_eq(kiln_orm_migrate(v2, NULL, "notes", NULL),
+	    KILN_EPARSE);
+	kiln_app_free(v1);
+	kiln_app_free(v2);
+	ck_assert_int_eq(system(kiln_arena_printf(a, "rm -rf '%s'", dir)), 0);
+}
+
+START_TEST(test_orm_migrations)
+{
+	each_backend(body_migrations);
+}
+END_TEST
+
 START_TEST(test_orm_register_errors)
 {
 	static const kiln_field nopk[] = {
@@ -1470,6 +1657,7 @@ orm_suite(void)
 	tcase_add_test(tc, test_orm_prefetch);
 	tcase_add_test(tc, test_orm_bulk_unique);
 	tcase_add_test(tc, test_orm_createtables);
+	tcase_add_test(tc, test_orm_migrations);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -375,6 +375,22 @@ page(kiln_req *req)
 	return kiln_render(req, "page.html", ctx);
 }
 
+/* Renders the built-in error page template. */
+static kiln_resp *
+teapot(kiln_req *req)
+{
+	kiln_arena *a = kiln_req_arena(req);
+	kiln_val *ctx = kiln_val_map(a);
+
+	if (kiln_val_set(ctx, "status", kiln_val_int(a, 418)) != KILN_OK ||
+	    kiln_val_set(ctx, "reason", kiln_val_cstr(a, "teapot")) !=
+		KILN_OK ||
+	    kiln_val_set(ctx, "message", kiln_val_cstr(a, "<short>")) !=
+		KILN_OK)
+		kiln_abort(req, 500);
+	return kiln_render(req, "kiln/error.html", ctx);
+}
+
 static kiln_resp *
 broken(kiln_req *req)
 {
@@ -418,6 +434,9 @@ tpl_app(char *dir)
 	ck_assert_int_eq(kiln_context_processor(app, add_site), KILN_OK);
 	ck_assert_int_eq(kiln_route(kiln_app_bp(app), "GET", "/page", page,
 			     "page"),
+	    KILN_OK);
+	ck_assert_int_eq(kiln_route(kiln_app_bp(app), "GET", "/teapot", teapot,
+			     "teapot"),
 	    KILN_OK);
 	ck_assert_int_eq(kiln_route(kiln_app_bp(app), "GET", "/broken", broken,
 			     "broken"),
@@ -467,6 +486,12 @@ START_TEST(test_template_render_in_app)
 	ck_assert_str_eq(kiln_client_resp_header(r, "Location")->ptr, "/page");
 	r = kiln_client_get(c, "/broken");
 	ck_assert_int_eq(r->status, 500);
+	r = kiln_client_get(c, "/teapot");
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_msg(strstr(r->body.ptr, "<title>418 teapot</title>") !=
+		    NULL &&
+		strstr(r->body.ptr, "<p>&lt;short&gt;</p>") != NULL,
+	    "%s", r->body.ptr);
 	kiln_client_free(c);
 	kiln_app_free(app);
 	rm_tree(dir);
