@@ -88,6 +88,20 @@ typedef struct kiln_field {
 	    *related_name; /* FK: the reverse accessor (NULL: model_set) */
 } kiln_field;
 
+/*
+ * A many-to-many relation (Django's ManyToManyField). Kiln registers a
+ * link model for it, whose table (default "<table>_<name>") has the
+ * columns "<model>_id" and "<to>_id" (lower case; "from_x_id"/"to_x_id"
+ * when a model relates to itself), unique together, both deleted with
+ * either side.
+ */
+typedef struct kiln_m2m {
+	const char *name;             /* "tags": letters, digits, _ */
+	const struct kiln_model *to;  /* the related model */
+	const char *table;            /* the link table, or NULL */
+	const char *related_name;     /* reverse name (NULL: "<model>_set") */
+} kiln_m2m;
+
 /* A model; static const. */
 typedef struct kiln_model {
 	const char *app_label;	  /* "blog" */
@@ -99,6 +113,8 @@ typedef struct kiln_model {
 	const char *const *ordering;
 	/* Groups of fields unique together ("author,slug"), NULL-ended. */
 	const char *const *unique_together;
+	const kiln_m2m *m2m; /* many-to-many relations */
+	size_t nm2m;         /* entries in m2m */
 } kiln_model;
 
 /*
@@ -208,6 +224,23 @@ KILN_API KILN_WARN_UNUSED kiln_err kiln_row_reverse(kiln_row *r,
     const char *name, kiln_row ***rows, size_t *n);
 
 /*
+ * Many-to-many: add or remove the link between r and the row of the
+ * related model whose key is pk (adding twice is a no-op, as in Django),
+ * remove all of r's links, or list the related rows (in the related
+ * model's order, one query). name is the m2m's name on r's model, or its
+ * reverse name on the other side ("post_set"). r must be saved. Each
+ * returns KILN_OK, KILN_ENOTFOUND (no such relation) or KILN_EDB.
+ */
+KILN_API KILN_WARN_UNUSED kiln_err kiln_row_m2m_add(kiln_row *r,
+    const char *name, int64_t pk);
+KILN_API KILN_WARN_UNUSED kiln_err kiln_row_m2m_remove(kiln_row *r,
+    const char *name, int64_t pk);
+KILN_API KILN_WARN_UNUSED kiln_err kiln_row_m2m_clear(kiln_row *r,
+    const char *name);
+KILN_API KILN_WARN_UNUSED kiln_err kiln_row_m2m(kiln_row *r,
+    const char *name, kiln_row ***rows, size_t *n);
+
+/*
  * Saves the row: an UPDATE when it has a primary key (an INSERT when no
  * row matched), else an INSERT that sets the key. auto_now fields are
  * set first. Sends pre_save and post_save (kiln_orm_event, sender the
@@ -254,6 +287,16 @@ typedef struct kiln_orm_event {
 
 /* ---- QuerySets ----------------------------------------------------- */
 
+/* Aggregate functions (aggregate and annotate). */
+typedef enum kiln_agg {
+	KILN_AGG_COUNT, /* non-null values (int) */
+	KILN_AGG_SUM,	/* int for integer fields, else float/decimal text */
+	KILN_AGG_AVG,	/* float */
+	KILN_AGG_MIN,	/* the field's type */
+	KILN_AGG_MAX,	/* the field's type */
+	KILN_AGG__MAX
+} kiln_agg;
+
 typedef struct kiln_qs kiln_qs;
 typedef struct kiln_q kiln_q;
 
@@ -272,11 +315,14 @@ KILN_API kiln_qs *kiln_objects(kiln_req *req, const kiln_model *m);
 
 /*
  * Conditions. A lookup is "field", "field__op" or a path across foreign
- * keys, "author__name__icontains". Ops: exact (the default), iexact,
- * contains, icontains, startswith, istartswith, endswith, iendswith, in
- * (v a list), gt, gte, lt, lte, range (v a list of two), isnull (v a
- * bool). v (NULL means a null value) must outlive the QuerySet. A null
- * exact is IS NULL, as in Django.
+ * keys, "author__name__icontains", and
+ * back along reverse relations, "posts__title" (filter only: exclude and
+ * NOT across a reverse relation return KILN_EUNSUPPORTED; like Django,
+ * a parent matching through several children appears once per child). Ops:
+ * exact (the default), iexact, contains, icontains, startswith, istartswith,
+ * endswith, iendswith, in (v a list), gt, gte, lt, lte, range (v a list of
+ * two), isnull (v a bool). v (NULL means a null value) must outlive the
+ * QuerySet. A null exact is IS NULL, as in Django.
  */
 KILN_API kiln_q *kiln_q_new(kiln_arena *a, const char *lookup,
     const kiln_val *v);
@@ -314,6 +360,15 @@ KILN_API kiln_qs *kiln_qs_prefetch_related(kiln_qs *qs, const char *name);
 /* Loads the rows behind an FK path ("author", "author__team") by JOIN. */
 KILN_API kiln_qs *kiln_qs_select_related(kiln_qs *qs, const char *path);
 
+/*
+ * Adds a per-row aggregate named name (not a field's name) of path, a
+ * field across FKs or reverse relations ("posts", "posts__views"), as
+ * Django's annotate(Count("posts")): the query is grouped by the row.
+ * Read it with kiln_row_get(row, name); order_by accepts the name.
+ */
+KILN_API kiln_qs *kiln_qs_annotate(kiln_qs *qs, const char *name, kiln_agg agg,
+    const char *path);
+
 /* SELECT DISTINCT. */
 KILN_API kiln_qs *kiln_qs_distinct(kiln_qs *qs);
 
@@ -335,15 +390,6 @@ KILN_API KILN_WARN_UNUSED kiln_err kiln_qs_exists(kiln_qs *qs, bool *yes);
 KILN_API KILN_WARN_UNUSED kiln_err kiln_qs_get(kiln_qs *qs, kiln_row **out);
 KILN_API KILN_WARN_UNUSED kiln_err kiln_qs_first(kiln_qs *qs, kiln_row **out);
 KILN_API KILN_WARN_UNUSED kiln_err kiln_qs_last(kiln_qs *qs, kiln_row **out);
-
-typedef enum kiln_agg {
-	KILN_AGG_COUNT, /* non-null values (int) */
-	KILN_AGG_SUM,	/* int for integer fields, else float/decimal text */
-	KILN_AGG_AVG,	/* float */
-	KILN_AGG_MIN,	/* the field's type */
-	KILN_AGG_MAX,	/* the field's type */
-	KILN_AGG__MAX
-} kiln_agg;
 
 /*
  * Computes one aggregate of field (a path across FKs allowed) over the

@@ -224,7 +224,6 @@ my_prepare(void *conn, kiln_arena *per, kiln_str sql, void **stmt, char *err,
 {
 	my_conn *c = conn;
 	MYSQL_RES *meta = NULL;
-	my_bool on = 1;
 	my_stmt *s;
 	kiln_err rc;
 
@@ -239,7 +238,6 @@ my_prepare(void *conn, kiln_arena *per, kiln_str sql, void **stmt, char *err,
 		rc = my_fail(c, s->st, "prepare", err, errlen);
 		goto err;
 	}
-	mysql_stmt_attr_set(s->st, STMT_ATTR_UPDATE_MAX_LENGTH, &on);
 	s->nparams = (unsigned)mysql_stmt_param_count(s->st);
 	s->ncols = mysql_stmt_field_count(s->st);
 	if (s->ncols > 0) {

@@ -36,6 +36,7 @@ typedef struct join {
 	size_t fk;	      /* the FK field in the parent's model */
 	bool outer;	      /* LEFT OUTER */
 	bool selected;	      /* select_related wants its columns */
+	bool rev;	      /* reverse: mt's FK fk points at the parent */
 } join;
 
 typedef struct cctx {
@@ -48,6 +49,7 @@ typedef struct cctx {
 	kiln_buf w;		       /* the WHERE text */
 	kiln__sql *out;		       /* parameters go here */
 	struct target *vt;	       /* VALUES: the resolved fields */
+	struct target *at;	       /* annotate(): the resolved paths */
 } cctx;
 
 /* A resolved lookup: the column and what to do with it. */
@@ -58,6 +60,7 @@ struct target {
 	size_t fi;	      /* its index */
 	const char *op;	      /* "exact", ... */
 	bool nullable;	      /* the column can be NULL here */
+	bool multi;	      /* the path crosses a reverse relation */
 };
 typedef struct target target;
 
@@ -117,7 +120,8 @@ join_add(cctx *c, int parent, const kiln__meta *pmt, size_t fi)
 	join *j;
 
 	for (i = 0; i < c->njoins; i++)
-		if (c->joins[i].parent == parent && c->joins[i].fk == fi)
+		if (c->joins[i].parent == parent && !c->joins[i].rev &&
+		    c->joins[i].fk == fi)
 			return (int)i;
 	if (c->njoins == KILN__ORM_MAXJOIN)
 		return -2;
@@ -130,6 +134,7 @@ join_add(cctx *c, int parent, const kiln__meta *pmt, size_t fi)
 	j->outer = (f->flags & KILN_F_NULL) != 0 ||
 	    (parent >= 0 && c->joins[parent].outer);
 	j->selected = false;
+	j->rev = false;
 	return (int)c->njoins++;
 }
 
@@ -149,6 +154,34 @@ fail(cctx *c, kiln_err rc, const char *fmt, ...)
 }
 
 /*
+ * Returns the join of a reverse relation: the rows of child whose FK fk
+ * points at parent's rows (-2: full). Always LEFT OUTER, so isnull finds
+ * the parents without children; a condition on the child's columns
+ * drops those rows anyway.
+ */
+static int
+join_add_rev(cctx *c, int parent, const kiln__meta *child, size_t fk)
+{
+	join *j;
+	size_t i;
+
+	for (i = 0; i < c->njoins; i++)
+		if (c->joins[i].parent == parent && c->joins[i].rev &&
+		    c->joins[i].mt == child && c->joins[i].fk == fk)
+			return (int)i;
+	if (c->njoins == KILN__ORM_MAXJOIN)
+		return -2;
+	j = &c->joins[c->njoins];
+	memset(j, 0, sizeof(*j));
+	j->mt = child;
+	j->parent = parent;
+	j->fk = fk;
+	j->outer = true;
+	j->rev = true;
+	return (int)c->njoins++;
+}
+
+/*
  * Resolves a lookup path into t. with_op allows a trailing operator.
  * A path that ends at the primary key of an FK's target ("author__id")
  * uses the FK column itself, with no join.
@@ -163,6 +196,7 @@ resolve(cctx *c, const char *lookup, bool with_op, target *t)
 	const kiln_field *f;
 	int j = -1;
 	long fi, ti;
+	size_t rfk;
 
 	if ((path = kiln_arena_strdup(c->a, lookup)) == NULL)
 		return KILN_ENOMEM;
@@ -178,7 +212,30 @@ resolve(cctx *c, const char *lookup, bool with_op, target *t)
 	memset(t, 0, sizeof(*t));
 	t->op = "exact";
 	for (i = 0; i < n; i++) {
-		if ((fi = kiln__orm_field_index(mt->m, parts[i])) < 0)
+		fi = kiln__orm_field_index(mt->m, parts[i]);
+		if (fi < 0 &&
+		    kiln__orm_reverse(c->app, mt->m, parts[i], &tm, &rfk)) {
+			/* A reverse relation: its rows' primary key. */
+			if ((j = join_add_rev(c, j, tm, rfk)) == -2)
+				return fail(c, KILN_ELIMIT,
+				    "too many joins in '%s'", lookup);
+			mt = tm;
+			t->join = j;
+			t->mt = mt;
+			t->fi = mt->pk;
+			t->f = &mt->m->fields[mt->pk];
+			t->nullable = true;
+			t->multi = true;
+			if (i + 1 == n)
+				return KILN_OK;
+			if (i + 2 == n && with_op && is_op(parts[i + 1]) &&
+			    kiln__orm_field_index(mt->m, parts[i + 1]) < 0) {
+				t->op = parts[i + 1];
+				return KILN_OK;
+			}
+			continue;
+		}
+		if (fi < 0)
 			return fail(c, KILN_EINVAL,
 			    "cannot resolve '%s' into a field of %s", parts[i],
 			    mt->m->name);
@@ -189,6 +246,7 @@ resolve(cctx *c, const char *lookup, bool with_op, target *t)
 		t->fi = (size_t)fi;
 		t->nullable = (f->flags & KILN_F_NULL) != 0 ||
 		    (j >= 0 && c->joins[j].outer);
+		t->multi = t->multi || (j >= 0 && c->joins[j].rev);
 		if (i + 1 == n)
 			return KILN_OK;
 		if (i + 2 == n && with_op && is_op(parts[i + 1]) &&
@@ -332,6 +390,11 @@ leaf(cctx *c, const kiln_q *q, bool negated)
 	if ((rc = resolve(c, q->lookup, true, &t)) != KILN_OK)
 		return rc;
 	op = t.op;
+	if (negated && t.multi)
+		return fail(c, KILN_EUNSUPPORTED,
+		    "'%s': exclude() and NOT across a reverse relation are "
+		    "not supported yet",
+		    q->lookup);
 	kiln_buf_init(&lhs, c->a, 64);
 	col(c, &lhs, t.join, t.mt, t.fi);
 	if (strcmp(op, "isnull") == 0) {
@@ -479,6 +542,74 @@ values(cctx *c)
 	return KILN_OK;
 }
 
+static void columns(cctx *c, kiln_buf *b, int j, const kiln__meta *mt);
+
+/* Returns the index of annotation name on qs, or -1. */
+static long
+ann_index(const kiln_qs *qs, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < qs->nann; i++)
+		if (strcmp(qs->ann_names[i], name) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* Resolves annotate()'s paths into c->at and out->af. */
+static kiln_err
+annotations(cctx *c)
+{
+	size_t i, n = c->qs->nann;
+	kiln_err rc;
+
+	if (n == 0)
+		return KILN_OK;
+	if ((c->at = kiln_arena_calloc(c->a, n, sizeof(*c->at))) == NULL)
+		return KILN_ENOMEM;
+	for (i = 0; i < n; i++) {
+		if ((rc = resolve(c, c->qs->ann_paths[i], false, &c->at[i])) !=
+		    KILN_OK)
+			return rc;
+		c->out->af[i] = c->at[i].f;
+	}
+	return KILN_OK;
+}
+
+/* Appends ", AGG(col) AS "name"" for each annotation. */
+static void
+ann_list(cctx *c, kiln_buf *b)
+{
+	static const char *const aggs[] = { "COUNT", "SUM", "AVG", "MIN",
+		"MAX" };
+	size_t i;
+
+	for (i = 0; i < c->qs->nann; i++) {
+		kiln_buf_printf(b, ", %s(", aggs[c->qs->ann_aggs[i]]);
+		col(c, b, c->at[i].join, c->at[i].mt, c->at[i].fi);
+		kiln_buf_printf(b, ") AS \"%s\"", c->qs->ann_names[i]);
+	}
+}
+
+/*
+ * Appends GROUP BY over the base columns (and the selected joins' with
+ * related), which annotate() needs: one group per row of the model.
+ */
+static void
+group_by(cctx *c, kiln_buf *b, bool related)
+{
+	size_t i;
+
+	kiln_buf_append_c(b, " GROUP BY ");
+	columns(c, b, -1, c->qs->mt);
+	for (i = 0; related && i < c->njoins; i++) {
+		if (!c->joins[i].selected)
+			continue;
+		kiln_buf_append_c(b, ", ");
+		columns(c, b, (int)i, c->joins[i].mt);
+	}
+}
+
 /* Appends the ORDER BY clause (order may be reversed for last()). */
 static kiln_err
 order(cctx *c, kiln_buf *b, bool reverse, bool need)
@@ -506,11 +637,16 @@ order(cctx *c, kiln_buf *b, bool reverse, bool need)
 	for (i = 0; i < n; i++) {
 		item = items[i];
 		desc = item[0] == '-';
-		if ((rc = resolve(c, item + desc, false, &t)) != KILN_OK)
-			return rc;
 		if (i > 0)
 			kiln_buf_append_c(b, ", ");
-		col(c, b, t.join, t.mt, t.fi);
+		if (ann_index(c->qs, item + desc) >= 0) {
+			kiln_buf_printf(b, "\"%s\"", item + desc);
+		} else {
+			if ((rc = resolve(c, item + desc, false, &t)) !=
+			    KILN_OK)
+				return rc;
+			col(c, b, t.join, t.mt, t.fi);
+		}
 		kiln_buf_append_c(b, desc != reverse ? " DESC" : " ASC");
 	}
 	return KILN_OK;
@@ -543,9 +679,15 @@ from(cctx *c, kiln_buf *b)
 		pmt = j->parent < 0 ? c->qs->mt : c->joins[j->parent].mt;
 		kiln_buf_printf(b, " %s JOIN \"%s\" \"T%zu\" ON (",
 		    j->outer ? "LEFT OUTER" : "INNER", j->mt->m->table, i + 1);
-		col(c, b, (int)i, j->mt, j->mt->pk);
-		kiln_buf_append_c(b, " = ");
-		col(c, b, j->parent, pmt, j->fk);
+		if (j->rev) {
+			col(c, b, (int)i, j->mt, j->fk);
+			kiln_buf_append_c(b, " = ");
+			col(c, b, j->parent, pmt, pmt->pk);
+		} else {
+			col(c, b, (int)i, j->mt, j->mt->pk);
+			kiln_buf_append_c(b, " = ");
+			col(c, b, j->parent, pmt, j->fk);
+		}
 		kiln_buf_append_char(b, ')');
 	}
 }
@@ -604,6 +746,8 @@ select_list(cctx *c, kiln_buf *b)
 		col0 += j->mt->m->nfields;
 		plan_of[i] = (int)s->nrel++;
 	}
+	s->ann_col0 = col0;
+	ann_list(c, b);
 }
 
 /* Body shared by all modes: "<select> FROM ... WHERE ... ORDER ... LIMIT". */
@@ -616,7 +760,7 @@ assemble(cctx *c, kiln_buf *b, kiln__sqlmode mode, kiln_agg agg,
 	const kiln_qs *qs = c->qs;
 	bool sliced = qs->lo != 0 || qs->hi >= 0;
 	bool sub = (mode == KILN__SQL_COUNT || mode == KILN__SQL_AGG) &&
-	    (sliced || qs->distinct);
+	    (sliced || qs->distinct || qs->nann > 0);
 	kiln_buf ord;
 	kiln_err rc;
 
@@ -646,10 +790,12 @@ assemble(cctx *c, kiln_buf *b, kiln__sqlmode mode, kiln_agg agg,
 			col(c, b, c->vt[k].join, c->vt[k].mt, c->vt[k].fi);
 		}
 	} else if (mode == KILN__SQL_PKS || (sub && mode == KILN__SQL_COUNT)) {
-		if (sub && qs->distinct)
+		if (sub && (qs->distinct || qs->nann > 0))
 			columns(c, b, -1, qs->mt);
 		else
 			col(c, b, -1, qs->mt, qs->mt->pk);
+		if (sub)
+			ann_list(c, b);
 	} else if (mode == KILN__SQL_EXISTS) {
 		kiln_buf_append_c(b, "1");
 	} else if (mode == KILN__SQL_COUNT) {
@@ -661,6 +807,7 @@ assemble(cctx *c, kiln_buf *b, kiln__sqlmode mode, kiln_agg agg,
 		}
 		col(c, b, at->join, at->mt, at->fi);
 		kiln_buf_append_c(b, " AS \"kiln_v\"");
+		ann_list(c, b);
 	} else {
 		kiln_buf_printf(b, "%s(", aggs[agg]);
 		col(c, b, at->join, at->mt, at->fi);
@@ -671,6 +818,8 @@ assemble(cctx *c, kiln_buf *b, kiln__sqlmode mode, kiln_agg agg,
 		kiln_buf_append_c(b, " WHERE ");
 		kiln_buf_append_str(b, kiln_buf_str(&c->w));
 	}
+	if (qs->nann > 0 && (mode == KILN__SQL_SELECT || sub))
+		group_by(c, b, mode == KILN__SQL_SELECT);
 	kiln_buf_append_str(b, kiln_buf_str(&ord));
 	if (mode == KILN__SQL_EXISTS && !sliced) {
 		kiln_buf_append_c(b, " LIMIT 1");
@@ -750,6 +899,8 @@ kiln__orm_compile(kiln_qs *qs, const char *vendor, kiln__sqlmode mode,
 		return rc;
 	if (mode == KILN__SQL_AGG &&
 	    (rc = resolve(&c, field, false, &at)) != KILN_OK)
+		return rc;
+	if (mode != KILN__SQL_VALUES && (rc = annotations(&c)) != KILN_OK)
 		return rc;
 	if (qs->where != NULL &&
 	    (rc = tree(&c, qs->where, false, 0)) != KILN_OK)

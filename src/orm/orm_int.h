@@ -15,13 +15,32 @@
 
 #define KILN__ORM_MAXJOIN   16 /* joins in one query */
 #define KILN__ORM_MAXVALUES 64 /* columns of values() */
+#define KILN__ORM_MAXANN    16 /* annotations of one QuerySet */
 
 /* What registration computed for a model. */
 typedef struct kiln__meta {
 	const kiln_model *m; /* the model */
 	const char **cols;   /* column name of each field */
 	size_t pk;	     /* index of the primary key field */
+	const struct kiln__meta **through; /* per m2m: its link model */
 } kiln__meta;
+
+/*
+ * A many-to-many relation seen from one model: the link model, and the
+ * indexes of the link's FK to this side (1 or 2) and to the other side.
+ */
+typedef struct kiln__m2mref {
+	const kiln__meta *link; /* the link model */
+	size_t self, other;     /* FK field indexes in the link model */
+	const kiln__meta *to;   /* the other side's model */
+} kiln__m2mref;
+
+/* Finds the m2m relation called name on m (or its reverse name). */
+bool kiln__orm_m2m(kiln_app *app, const kiln_model *m, const char *name,
+    kiln__m2mref *ref);
+
+/* Registers the link models of m's m2m relations (model.c). */
+kiln_err kiln__orm_m2m_register(kiln_app *app, kiln__meta *mt);
 
 /* The rows of a reverse relation, kept on the row they point at. */
 typedef struct kiln__rset {
@@ -32,13 +51,16 @@ typedef struct kiln__rset {
 } kiln__rset;
 
 struct kiln_row {
-	kiln_app *app;		 /* the app */
-	kiln_arena *a;		 /* owner of everything here */
-	const kiln__meta *mt;	 /* the model */
-	kiln_val *vals;		 /* one value per field, canonical form */
-	kiln_row **rel;		 /* per field: the related row, or NULL */
-	struct kiln__rset *sets; /* reverse relations loaded */
-	const char *db;		 /* alias it came from or went to */
+	kiln_app *app;		      /* the app */
+	kiln_arena *a;		      /* owner of everything here */
+	const kiln__meta *mt;	      /* the model */
+	kiln_val *vals;		      /* one value per field, canonical form */
+	kiln_row **rel;		      /* per field: the related row, or NULL */
+	struct kiln__rset *sets;      /* reverse relations loaded */
+	kiln_val *ann;		      /* annotate(): one value per name */
+	const char *const *ann_names; /* their names */
+	size_t nann;		      /* entries */
+	const char *db;		      /* alias it came from or went to */
 };
 
 enum { KILN__Q_LEAF, KILN__Q_AND, KILN__Q_OR, KILN__Q_NOT };
@@ -51,27 +73,31 @@ struct kiln_q {
 };
 
 struct kiln_qs {
-	kiln_app *app;	       /* the app */
-	kiln_arena *a;	       /* everything of this QuerySet */
-	const kiln__meta *mt;  /* the model */
-	kiln_q *where;	       /* the conditions, or NULL */
-	const char **order;    /* order_by items */
-	size_t norder;	       /* entries in order */
-	bool order_set;	       /* order_by was called */
-	int64_t lo, hi;	       /* slice; hi < 0: open */
-	const char **related;  /* select_related paths */
-	size_t nrelated;       /* entries */
-	const char **prefetch; /* prefetch_related names */
-	size_t nprefetch;      /* entries */
-	bool distinct;	       /* SELECT DISTINCT */
-	const char **vfields;  /* VALUES: the field paths */
-	size_t nvfields;       /* entries */
-	const char *alias;     /* using(), or NULL */
-	kiln_err err;	       /* a builder's failure, reported later */
-	const char *errmsg;    /* its message */
-	kiln_row **rows;       /* fetched rows */
-	size_t nrows;	       /* count */
-	bool fetched;	       /* rows is valid */
+	kiln_app *app;		/* the app */
+	kiln_arena *a;		/* everything of this QuerySet */
+	const kiln__meta *mt;	/* the model */
+	kiln_q *where;		/* the conditions, or NULL */
+	const char **order;	/* order_by items */
+	size_t norder;		/* entries in order */
+	bool order_set;		/* order_by was called */
+	int64_t lo, hi;		/* slice; hi < 0: open */
+	const char **related;	/* select_related paths */
+	size_t nrelated;	/* entries */
+	const char **prefetch;	/* prefetch_related names */
+	const char **ann_names; /* annotate(): names */
+	const char **ann_paths; /* annotate(): what each aggregates */
+	kiln_agg *ann_aggs;	/* annotate(): the functions */
+	size_t nann;		/* annotate(): entries */
+	size_t nprefetch;	/* entries */
+	bool distinct;		/* SELECT DISTINCT */
+	const char **vfields;	/* VALUES: the field paths */
+	size_t nvfields;	/* entries */
+	const char *alias;	/* using(), or NULL */
+	kiln_err err;		/* a builder's failure, reported later */
+	const char *errmsg;	/* its message */
+	kiln_row **rows;	/* fetched rows */
+	size_t nrows;		/* count */
+	bool fetched;		/* rows is valid */
 };
 
 /* What the compiler makes. */
@@ -101,6 +127,8 @@ typedef struct kiln__sql {
 	size_t nrel;			      /* entries in rel */
 	bool empty; /* the result is known to be empty */
 	const kiln_field *vf[KILN__ORM_MAXVALUES]; /* VALUES: each column's */
+	const kiln_field *af[KILN__ORM_MAXANN];	   /* annotations' fields */
+	size_t ann_col0; /* SELECT: the first annotation column */
 } kiln__sql;
 
 /*

@@ -235,6 +235,45 @@ kiln_qs_prefetch_related(kiln_qs *qs, const char *name)
 }
 
 kiln_qs *
+kiln_qs_annotate(kiln_qs *qs, const char *name, kiln_agg agg, const char *path)
+{
+	kiln_qs *n = clone(qs);
+	const char **names, **paths;
+	kiln_agg *aggs;
+	size_t k;
+
+	if (n == NULL || name == NULL || path == NULL)
+		return NULL;
+	if (!kiln__orm_ident_ok(name) ||
+	    kiln__orm_field_index(n->mt->m, name) >= 0 || (int)agg < 0 ||
+	    agg >= KILN_AGG__MAX || n->nann == KILN__ORM_MAXANN) {
+		n->err = KILN_EINVAL;
+		n->errmsg = "annotate: the name must be an identifier that is "
+			    "not a field, with a known function (at most 16)";
+		return n;
+	}
+	names = kiln_arena_alloc(n->a, (n->nann + 1) * sizeof(*names));
+	paths = kiln_arena_alloc(n->a, (n->nann + 1) * sizeof(*paths));
+	aggs = kiln_arena_alloc(n->a, (n->nann + 1) * sizeof(*aggs));
+	if (names == NULL || paths == NULL || aggs == NULL)
+		return NULL;
+	for (k = 0; k < n->nann; k++) {
+		names[k] = n->ann_names[k];
+		paths[k] = n->ann_paths[k];
+		aggs[k] = n->ann_aggs[k];
+	}
+	if ((names[k] = kiln_arena_strdup(n->a, name)) == NULL ||
+	    (paths[k] = kiln_arena_strdup(n->a, path)) == NULL)
+		return NULL;
+	aggs[k] = agg;
+	n->ann_names = names;
+	n->ann_paths = paths;
+	n->ann_aggs = aggs;
+	n->nann++;
+	return n;
+}
+
+kiln_qs *
 kiln_qs_distinct(kiln_qs *qs)
 {
 	kiln_qs *n = clone(qs);
@@ -295,6 +334,36 @@ run(kiln_qs *qs, kiln_db_conn *c, kiln__sqlmode mode, kiln_agg agg,
 	return kiln__orm_run(c, qs->a, s, rows, n, NULL, NULL);
 }
 
+static kiln_err agg_value(kiln_qs *qs, kiln_agg agg, const kiln_field *f,
+    const kiln_val *in, kiln_val **out);
+
+/* Files the annotations of one result row on r. */
+static kiln_err
+load_ann(kiln_qs *qs, const kiln__sql *s, const kiln_val *vals, kiln_row *r)
+{
+	kiln_val *v;
+	size_t k;
+	kiln_err rc;
+
+	if ((r->ann = kiln_arena_calloc(qs->a, qs->nann, sizeof(*r->ann))) ==
+	    NULL)
+		return kiln__app_error(qs->app, KILN_ENOMEM, "out of memory");
+	for (k = 0; k < qs->nann; k++) {
+		if ((rc = agg_value(qs, qs->ann_aggs[k], s->af[k],
+			 &vals[s->ann_col0 + k], &v)) != KILN_OK)
+			return rc;
+		if (qs->ann_aggs[k] == KILN_AGG_COUNT &&
+		    v->type != KILN_VAL_INT)
+			v = kiln_val_int(qs->a, 0);
+		if (v == NULL)
+			return KILN_ENOMEM;
+		r->ann[k] = *v;
+	}
+	r->ann_names = qs->ann_names;
+	r->nann = qs->nann;
+	return KILN_OK;
+}
+
 /* Turns result rows into row objects, with their select_related rows. */
 static kiln_err
 load(kiln_qs *qs, const kiln__sql *s, kiln_val **vals, size_t n,
@@ -303,6 +372,7 @@ load(kiln_qs *qs, const kiln__sql *s, kiln_val **vals, size_t n,
 	kiln_row **rows, *rel[KILN__ORM_MAXJOIN], *parent;
 	const kiln__relplan *p;
 	size_t i, k;
+	kiln_err rc;
 
 	if ((rows = kiln_arena_calloc(qs->a, n ? n : 1, sizeof(*rows))) == NULL)
 		return kiln__app_error(qs->app, KILN_ENOMEM, "out of memory");
@@ -322,6 +392,9 @@ load(kiln_qs *qs, const kiln__sql *s, kiln_val **vals, size_t n,
 				return KILN_EDB;
 			parent->rel[p->fk] = rel[k];
 		}
+		if (qs->nann > 0 &&
+		    (rc = load_ann(qs, s, vals[i], rows[i])) != KILN_OK)
+			return rc;
 	}
 	*out = rows;
 	return KILN_OK;

@@ -227,8 +227,14 @@ const kiln_val *
 kiln_row_get(const kiln_row *r, const char *field)
 {
 	long i = kiln__orm_field_index(r->mt->m, field);
+	size_t k;
 
-	return i >= 0 ? &r->vals[i] : NULL;
+	if (i >= 0)
+		return &r->vals[i];
+	for (k = 0; k < r->nann; k++)
+		if (strcmp(r->ann_names[k], field) == 0)
+			return &r->ann[k];
+	return NULL;
 }
 
 int64_t
@@ -749,5 +755,8 @@ kiln_row_val(const kiln_row *r)
 			kiln_val_set(map, f->name, v) != KILN_OK))
 			return NULL;
 	}
+	for (i = 0; i < r->nann; i++)
+		if (kiln_val_set(map, r->ann_names[i], &r->ann[i]) != KILN_OK)
+			return NULL;
 	return map;
 }

@@ -265,7 +265,35 @@ struct kiln_template_env {
 	void *url_data;
 };
 
-/* --- parse.c ---------------------------------------------------------- */
+/* --- parse.c and expr.c
+ * ---------------------------------------------------------- */
+
+#define TPL_MAX_BITS 256 /* words in one tag */
+
+typedef struct tpl_parser {
+	kiln_template_env *env; /* for filters, tags and limits */
+	tpl_template *t;	/* being built */
+	kiln_arena *a;		/* t->a */
+	tpl_tok *toks;		/* all tokens */
+	size_t ntoks, pos;	/* next token */
+	size_t depth;		/* nesting of block tags */
+	kiln_err rc;		/* first error */
+	char *err;		/* message buffer */
+	size_t errlen;
+	kiln__ptrs blocks;  /* block nodes seen */
+	bool nontext;	    /* a non-text node was added at top level */
+	const tpl_tok *cur; /* token being compiled, for errors */
+} tpl_parser;
+
+/* Record a syntax error at the current token (or out of memory); false. */
+bool kiln__tpl_perr(tpl_parser *p, const char *fmt, ...) KILN_PRINTF(2, 3);
+bool kiln__tpl_poom(tpl_parser *p);
+
+/* Compiles a filter expression ("a.b|f:1"); NULL after an error. */
+tpl_fexpr *kiln__tpl_fexpr_parse(tpl_parser *p, kiln_str s);
+
+/* Compiles the words of an {% if %}/{% elif %} condition. */
+tpl_cond *kiln__tpl_cond_parse(tpl_parser *p, const kiln_str *words, size_t n);
 
 /*
  * Compiles src (copied into the new template's arena) named name. On

@@ -14,13 +14,21 @@ import decimal
 import json
 import sys
 
+import types
+
 import django
 from django.conf import settings
+
+# An installed app "blog" made on the spot, so that Django sets up the
+# reverse relations (posts, post_set) of the models declared below.
+_blog = types.ModuleType("blog")
+_blog.__path__ = [sys.path[0]]
+sys.modules["blog"] = _blog
 
 settings.configure(
     DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3",
                            "NAME": sys.argv[1]}},
-    INSTALLED_APPS=[],
+    INSTALLED_APPS=["blog"],
     USE_TZ=False,
     DEFAULT_AUTO_FIELD="django.db.models.AutoField",
 )
@@ -103,6 +111,10 @@ def build(ops):
             qs = qs.prefetch_related(op[1])
         elif name == "distinct":
             qs = qs.distinct()
+        elif name == "annotate":
+            fn = {"count": Count, "sum": Sum, "avg": Avg, "min": Min,
+                  "max": Max}[op[2]]
+            qs = qs.annotate(**{op[1]: fn(op[3])})
         else:
             raise ValueError(name)
     return qs
@@ -130,6 +142,9 @@ def terminal(qs, t):
         fn = {"count": Count, "sum": Sum, "avg": Avg, "min": Min,
               "max": Max}[t[1]]
         return show(qs.aggregate(v=fn(t[2]))["v"])
+    if name == "annvals":
+        return "[%s]" % ", ".join("(%d, %s)" % (r.pk, show(getattr(r, t[1])))
+                                  for r in qs)
     if name == "values":
         rows = qs.values_list(*t[1:])
         return "[%s]" % ", ".join(

@@ -201,6 +201,20 @@ print_val(const kiln_val *v)
 	}
 }
 
+/* The kiln_agg named s ("count", ...), or KILN_AGG__MAX. */
+static int
+agg_index(const char *s)
+{
+	static const char *const aggs[] = { "count", "sum", "avg", "min",
+		"max" };
+	int k;
+
+	for (k = 0; s != NULL && k < 5; k++)
+		if (strcmp(s, aggs[k]) == 0)
+			return k;
+	return KILN_AGG__MAX;
+}
+
 /* Applies one operation to *qs; false on a malformed line. */
 static bool
 apply(kiln_app *app, kiln_arena *a, kiln_qs **qs, const kiln_val *op)
@@ -249,6 +263,9 @@ apply(kiln_app *app, kiln_arena *a, kiln_qs **qs, const kiln_val *op)
 		*qs = kiln_qs_prefetch_related(*qs, str_at(op, 1));
 	} else if (strcmp(name, "distinct") == 0) {
 		*qs = kiln_qs_distinct(*qs);
+	} else if (strcmp(name, "annotate") == 0) {
+		*qs = kiln_qs_annotate(*qs, str_at(op, 1),
+		    (kiln_agg)agg_index(str_at(op, 2)), str_at(op, 3));
 	} else {
 		return false;
 	}
@@ -322,6 +339,18 @@ terminal(kiln_app *app, kiln_qs *qs, const kiln_val *t)
 		if (rc == KILN_OK) {
 			print_val(v);
 			printf("\n");
+		}
+	} else if (strcmp(name, "annvals") == 0) {
+		/* Each row's key and annotation: [(1, 2), ...]. */
+		if ((rc = kiln_qs_all(qs, &rows, &n)) == KILN_OK) {
+			printf("[");
+			for (i = 0; i < n; i++) {
+				printf("%s(%lld, ", i > 0 ? ", " : "",
+				    (long long)kiln_row_pk(rows[i]));
+				print_val(kiln_row_get(rows[i], str_at(t, 1)));
+				printf(")");
+			}
+			printf("]\n");
 		}
 	} else if (strcmp(name, "values") == 0) {
 		if (kiln_val_len(t) == 2)

@@ -76,6 +76,11 @@ gone() {
 write_settings() {
 	cat >"$SETTINGS" <<EOT
 [server]
+pm = ${3:-static}
+min_workers = 1
+max_workers = 4
+min_spare = 1
+max_spare = 1
 timeout = 2s
 graceful_timeout = 10s
 max_requests = ${1:-0}
@@ -211,6 +216,15 @@ if KILN_WAIT=10 kiln_wait_for upgraded; then
 else
 	notok "USR2: master replaced (pidfile: $(cat "$PIDFILE"), old $OLD)"
 	diag "$(tail -n 20 "$RUN/site.log")"
+fi
+
+# --- memory per worker after load (target: under 8 MiB) ---------------------
+sleep 1.2 # the master samples RSS every second
+RSS=$(status_json | grep -o '"rss_kb":[0-9]*' | cut -d: -f2 | sort -n | tail -n 1)
+if [ -n "$RSS" ] && [ "$RSS" -gt 0 ] && [ "$RSS" -lt 8192 ]; then
+	ok "largest worker RSS after the loads above: $RSS KiB (under 8 MiB)"
+else
+	notok "worker RSS under 8 MiB (largest: ${RSS:-?} KiB)"
 fi
 
 # --- kilnctl scale 5, then 2, under load -----------------------------------
@@ -354,6 +368,47 @@ else
 fi
 write_settings 0 0
 kill -HUP "$(cat "$PIDFILE")"
+
+# --- the status page through nginx ---------------------------------------------
+CODE=$(curl -s -o "$RUN/st.json" -w '%{http_code}' --max-time 5 "$BASE/kiln-status?format=json")
+if [ "$CODE" = 200 ] && grep -q '"workers":\[{"pid":' "$RUN/st.json" &&
+	grep -q '"listen_queue":' "$RUN/st.json"; then
+	ok "GET /kiln-status?format=json through nginx (loopback) is the pool's status"
+else
+	notok "GET /kiln-status?format=json through nginx (got $CODE)"
+fi
+
+# --- pm = dynamic: grows with busy workers, shrinks when idle ---------------
+write_settings 0 0 dynamic
+kill -HUP "$(cat "$PIDFILE")"
+sleep 0.5
+CURLS=()
+for i in 1 2 3 4 5; do
+	curl -s -o /dev/null --max-time 10 "$BASE/slow?ms=1500" &
+	CURLS+=($!)
+done
+grown() {
+	[ "$(live)" -eq 4 ]
+}
+if KILN_WAIT=3 kiln_wait_for grown; then
+	ok "pm=dynamic grew to max_workers (4) under 5 slow requests"
+else
+	notok "pm=dynamic grew to max_workers (4); has $(live)"
+fi
+wait "${CURLS[@]}"
+shrunk() {
+	[ "$(live)" -le 2 ]
+}
+if KILN_WAIT=5 kiln_wait_for shrunk; then
+	ok "pm=dynamic shrank to $(live) workers once idle (max_spare 1)"
+else
+	notok "pm=dynamic shrank once idle; has $(live)"
+fi
+write_settings 0 0
+kill -HUP "$(cat "$PIDFILE")"
+sleep 0.3
+# A reload keeps the current size; bring it back to N.
+ctl scale "$N" >/dev/null || notok "kilnctl scale $N after pm=dynamic"
 
 # --- a full listen queue shows in the status --------------------------------
 sleep 0.5

@@ -1581,6 +1581,103 @@ START_TEST(test_orm_migrations)
 }
 END_TEST
 
+static void
+body_reverse_lookups(fx *f)
+{
+	kiln_row *au[3], **rows;
+	kiln_qs *authors = kiln_qs_new(f->app, f->a, &Author);
+	size_t n;
+
+	seed(f, au);
+	OK(kiln_qs_all(kiln_qs_filter_s(authors, "posts__title", "Alpha"),
+	    &rows, &n));
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(kiln_row_str(rows[0], "name"), "Ada");
+	OK(kiln_qs_all(kiln_qs_filter_i(authors, "posts__views__gt", 45), &rows,
+	    &n));
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(kiln_row_str(rows[0], "name"), "Cy");
+	/* One row per matching child, as in Django; distinct folds them. */
+	ck_assert_int_eq(count(
+			     kiln_qs_filter_i(authors, "posts__views__gt", 5)),
+	    5);
+	ck_assert_int_eq(count(kiln_qs_distinct(
+			     kiln_qs_filter_i(authors, "posts__views__gt", 5))),
+	    3);
+	/* The editor FK's default reverse name. */
+	ck_assert_int_eq(count(kiln_qs_filter_s(authors, "post_set__title",
+			     "beta")),
+	    1);
+	mk_author(f, "Dee");
+	OK(kiln_qs_all(kiln_qs_filter(authors, "posts__isnull",
+			   kiln_val_bool(f->a, true)),
+	    &rows, &n));
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(kiln_row_str(rows[0], "name"), "Dee");
+	/* Post 5 (Epsilon) is Cy's. */
+	ck_assert_int_eq(count(kiln_qs_filter_i(authors, "posts", 5)), 1);
+	ck_assert_int_eq(kiln_qs_count(kiln_qs_exclude(authors, "posts__title",
+					   kiln_val_cstr(f->a, "Alpha")),
+			     &(int64_t){ 0 }),
+	    KILN_EUNSUPPORTED);
+}
+
+START_TEST(test_orm_reverse_lookups)
+{
+	each_backend(body_reverse_lookups);
+}
+END_TEST
+
+static void
+body_annotate(fx *f)
+{
+	kiln_row *au[3], **rows;
+	kiln_qs *authors = kiln_qs_new(f->app, f->a, &Author), *qs;
+	size_t n;
+
+	seed(f, au);
+	mk_author(f, "Dee");
+	qs = kiln_qs_annotate(authors, "nposts", KILN_AGG_COUNT, "posts");
+	qs = kiln_qs_annotate(qs, "total", KILN_AGG_SUM, "posts__views");
+	OK(kiln_qs_all(kiln_qs_order_by(qs, "-nposts", "id", NULL), &rows, &n));
+	ck_assert_uint_eq(n, 4);
+	ck_assert_str_eq(kiln_row_str(rows[0], "name"), "Ada");
+	ck_assert_int_eq(kiln_row_get(rows[0], "nposts")->u.i, 2);
+	ck_assert_int_eq(kiln_row_get(rows[0], "total")->u.i, 30);
+	ck_assert_str_eq(kiln_row_str(rows[1], "name"), "bob");
+	ck_assert_int_eq(kiln_row_get(rows[1], "total")->u.i, 70);
+	ck_assert_str_eq(kiln_row_str(rows[3], "name"), "Dee");
+	ck_assert_int_eq(kiln_row_get(rows[3], "nposts")->u.i, 0);
+	ck_assert_int_eq(kiln_row_get(rows[3], "total")->type, KILN_VAL_NULL);
+	ck_assert_ptr_nonnull(kiln_val_get(kiln_row_val(rows[0]), "nposts"));
+	ck_assert_int_eq(count(qs), 4);
+	/* A filter before annotate counts through the same join. */
+	OK(kiln_qs_all(
+	    kiln_qs_order_by(kiln_qs_annotate(kiln_qs_filter_i(authors,
+						  "posts__views__gt", 15),
+				 "n", KILN_AGG_COUNT, "posts"),
+		"id", NULL),
+	    &rows, &n));
+	ck_assert_uint_eq(n, 3);
+	ck_assert_int_eq(kiln_row_get(rows[0], "n")->u.i, 1);
+	ck_assert_int_eq(kiln_row_get(rows[1], "n")->u.i, 2);
+	/* Across a forward FK too: the author's name per post. */
+	OK(kiln_qs_all(kiln_qs_annotate(posts(f), "who", KILN_AGG_MAX,
+			   "author__name"),
+	    &rows, &n));
+	ck_assert_str_eq(kiln_row_get(rows[4], "who")->u.s.ptr, "Cy");
+	ck_assert_int_eq(kiln_qs_count(kiln_qs_annotate(authors, "name",
+					   KILN_AGG_COUNT, "posts"),
+			     &(int64_t){ 0 }),
+	    KILN_EINVAL);
+}
+
+START_TEST(test_orm_annotate)
+{
+	each_backend(body_annotate);
+}
+END_TEST
+
 START_TEST(test_orm_register_errors)
 {
 	static const kiln_field nopk[] = {
@@ -1658,6 +1755,8 @@ orm_suite(void)
 	tcase_add_test(tc, test_orm_bulk_unique);
 	tcase_add_test(tc, test_orm_createtables);
 	tcase_add_test(tc, test_orm_migrations);
+	tcase_add_test(tc, test_orm_reverse_lookups);
+	tcase_add_test(tc, test_orm_annotate);
 	suite_add_tcase(s, tc);
 	return s;
 }

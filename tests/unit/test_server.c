@@ -242,6 +242,39 @@ START_TEST(test_server_status_build)
 }
 END_TEST
 
+/* The status page through the dispatcher: loopback only by default. */
+START_TEST(test_server_status_page_access)
+{
+	kiln_app *app = kiln_app_new("pool");
+	kiln__board *b = calloc(1, sizeof(*b));
+	const kiln_client_resp *r;
+	kiln_client *c;
+
+	ck_assert_ptr_nonnull(b);
+	b->listen_fd = -1;
+	b->target = 1;
+	b->slots[0].pid = 77;
+	b->slots[0].state = KILN__W_IDLE;
+	ck_assert_int_eq(kiln_app_configure(app, NULL), KILN_OK);
+	ck_assert_int_eq(kiln__status_register(app, b), KILN_OK);
+	c = kiln_client_new(app);
+	r = kiln_client_get(c, "/kiln-status?format=json");
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_ptr_nonnull(strstr(r->body.ptr, "\"workers\":[{\"pid\":77,"));
+	ck_assert_str_eq(kiln_client_resp_header(r, "Cache-Control")->ptr,
+	    "no-store");
+	r = kiln_client_get(c, "/kiln-status");
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_ptr_nonnull(strstr(r->body.ptr, "pm:"));
+	kiln_client_set_remote(c, "192.0.2.7", false);
+	r = kiln_client_get(c, "/kiln-status");
+	ck_assert_int_eq(r->status, 404);
+	kiln_client_free(c);
+	free(b);
+	kiln_app_free(app);
+}
+END_TEST
+
 Suite *
 server_suite(void)
 {
@@ -255,6 +288,7 @@ server_suite(void)
 	tcase_add_test(tc, test_server_listen_queue_tcp);
 	tcase_add_test(tc, test_server_allow_list);
 	tcase_add_test(tc, test_server_status_build);
+	tcase_add_test(tc, test_server_status_page_access);
 	suite_add_tcase(s, tc);
 	return s;
 }
