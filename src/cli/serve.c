@@ -75,15 +75,19 @@ kiln__chown_socket(const char *path, const char *owner, const char *group,
 	return 0;
 }
 
-/* An fd handed over by systemd or by the master we replace, or -1. */
+/*
+ * An fd handed over by systemd (*systemd set: the socket is systemd's, not
+ * ours to remove) or by the master we replace, or -1.
+ */
 static int
-inherited_fd(pid_t *old_master)
+inherited_fd(pid_t *old_master, bool *systemd)
 {
 	const char *s;
 	int64_t v;
 	int fd = -1;
 
 	*old_master = 0;
+	*systemd = false;
 	s = getenv("LISTEN_PID");
 	if (s != NULL && kiln_str_to_i64(kiln_str_c(s), &v) == KILN_OK &&
 	    v == getpid()) {
@@ -91,6 +95,7 @@ inherited_fd(pid_t *old_master)
 		if (s != NULL && kiln_str_to_i64(kiln_str_c(s), &v) == KILN_OK &&
 		    v >= 1)
 			fd = 3; /* SD_LISTEN_FDS_START */
+		*systemd = fd >= 0;
 		unsetenv("LISTEN_PID");
 		unsetenv("LISTEN_FDS");
 		unsetenv("LISTEN_FDNAMES");
@@ -222,22 +227,46 @@ make_socket(kiln_app *app, const char *listen)
 	return fd;
 }
 
+/* The path of a unix listen spec ("unix:/p", "/p"), or NULL for TCP. */
+static const char *
+spec_path(const char *listen)
+{
+	if (strncmp(listen, "unix:", 5) == 0)
+		return listen + 5;
+	if (listen[0] == '/' || listen[0] == '.')
+		return listen;
+	return NULL;
+}
+
+/* The path a listening unix socket is bound to (in app's arena), or NULL. */
+static const char *
+bound_path(kiln_app *app, int fd)
+{
+	struct sockaddr_un sun;
+	socklen_t len = sizeof(sun);
+
+	memset(&sun, 0, sizeof(sun));
+	if (getsockname(fd, (struct sockaddr *)&sun, &len) != 0 ||
+	    sun.sun_family != AF_UNIX || sun.sun_path[0] == '\0')
+		return NULL;
+	return kiln_arena_strndup(app->a, sun.sun_path,
+	    strnlen(sun.sun_path, sizeof(sun.sun_path)));
+}
+
 /*
- * The control socket's path: server.control_socket, or the unix listen
+ * The control socket's path: server.control_socket, or the unix socket's
  * path + ".ctl"; NULL when there is none (TCP without the setting).
  */
 static const char *
-ctl_path(kiln_app *app, const char *listen)
+ctl_path(kiln_app *app, const char *sock_path)
 {
 	const char *p = kiln_setting_str(app, "server.control_socket");
 
 	if (p != NULL && *p != '\0')
 		return strcmp(p, "off") == 0 ? NULL : p;
-	if (strncmp(listen, "unix:", 5) == 0)
-		listen += 5;
-	else if (listen[0] != '/' && listen[0] != '.')
+	if (sock_path == NULL)
 		return NULL;
-	return kiln_arena_printf(app->a, "%s.ctl", listen);
+	return kiln_arena_printf(app->a, "%s.ctl", sock_path);
 }
 
 /*
@@ -297,9 +326,10 @@ kiln__cmd_serve(kiln_app *app, int argc, char **argv)
 	kiln__board *board;
 	const char *listen = kiln_setting_str(app, "server.listen");
 	const char *transport = kiln_setting_str(app, "server.transport");
-	const char *v, *ctl;
+	const char *v, *ctl, *sock_path;
 	int64_t workers = kiln_setting_int(app, "server.workers");
 	bool daemon = kiln_setting_bool(app, "server.daemon"), upgraded = false;
+	bool systemd;
 	int i, fd, rc, ready_fd = -1;
 
 	memset(&pc, 0, sizeof(pc));
@@ -338,7 +368,7 @@ kiln__cmd_serve(kiln_app *app, int argc, char **argv)
 	pc.workers = (int)workers;
 	pc.exe = self_exe(app);
 	pc.argv = app->argv;
-	fd = inherited_fd(&pc.old_master);
+	fd = inherited_fd(&pc.old_master, &systemd);
 	if (pc.old_master > 0)
 		daemon = false; /* an upgrade runs where the old master ran */
 	if (fd < 0)
@@ -357,7 +387,8 @@ kiln__cmd_serve(kiln_app *app, int argc, char **argv)
 		fprintf(stderr, "serve: %s\n", kiln_app_errmsg(app));
 		return 1;
 	}
-	ctl = ctl_path(app, listen);
+	sock_path = bound_path(app, fd);
+	ctl = ctl_path(app, sock_path);
 	pc.ctl_fd = ctl != NULL ? make_ctl(ctl) : -1;
 	if (kiln__status_register(app, board) != KILN_OK) {
 		fprintf(stderr, "serve: %s\n", kiln_app_errmsg(app));
@@ -383,10 +414,8 @@ kiln__cmd_serve(kiln_app *app, int argc, char **argv)
 	if (!upgraded) {
 		if (pc.ctl_fd >= 0)
 			unlink(ctl);
-		if (strncmp(listen, "unix:", 5) == 0)
-			unlink(listen + 5);
-		else if (listen[0] == '/')
-			unlink(listen);
+		if (sock_path != NULL && !systemd)
+			unlink(sock_path);
 		if (pc.pidfile != NULL && *pc.pidfile != '\0')
 			unlink(pc.pidfile);
 	}
@@ -600,7 +629,7 @@ kiln__cmd_status(kiln_app *app, int argc, char **argv)
 			return 2;
 		}
 	}
-	if (ctl_status(app, ctl_path(app, listen), json) == 0)
+	if (ctl_status(app, ctl_path(app, spec_path(listen)), json) == 0)
 		return 0;
 	if (path == NULL || *path == '\0') {
 		fprintf(stderr, "status: no control socket and status.path is "

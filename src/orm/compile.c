@@ -197,6 +197,8 @@ resolve(cctx *c, const char *lookup, bool with_op, target *t)
 	int j = -1;
 	long fi, ti;
 	size_t rfk;
+	kiln__m2mref ref;
+	bool is_rev, is_m2m;
 
 	if ((path = kiln_arena_strdup(c->a, lookup)) == NULL)
 		return KILN_ENOMEM;
@@ -213,13 +215,24 @@ resolve(cctx *c, const char *lookup, bool with_op, target *t)
 	t->op = "exact";
 	for (i = 0; i < n; i++) {
 		fi = kiln__orm_field_index(mt->m, parts[i]);
-		if (fi < 0 &&
-		    kiln__orm_reverse(c->app, mt->m, parts[i], &tm, &rfk)) {
-			/* A reverse relation: its rows' primary key. */
-			if ((j = join_add_rev(c, j, tm, rfk)) == -2)
+		is_rev = fi < 0 &&
+		    kiln__orm_reverse(c->app, mt->m, parts[i], &tm, &rfk);
+		is_m2m = fi < 0 && !is_rev &&
+		    kiln__orm_m2m(c->app, mt->m, parts[i], &ref);
+		if (is_rev || is_m2m) {
+			/*
+			 * A reverse relation (one join) or a many-to-many
+			 * one (two, through the link): the far rows' key.
+			 */
+			if (is_rev)
+				j = join_add_rev(c, j, tm, rfk);
+			else if ((j = join_add_rev(c, j, ref.link,
+				      ref.self)) != -2)
+				j = join_add(c, j, ref.link, ref.other);
+			if (j == -2)
 				return fail(c, KILN_ELIMIT,
 				    "too many joins in '%s'", lookup);
-			mt = tm;
+			mt = is_rev ? tm : ref.to;
 			t->join = j;
 			t->mt = mt;
 			t->fi = mt->pk;

@@ -238,7 +238,8 @@ kiln_model_register(kiln_app *app, const kiln_model *m)
 		return rc;
 	if (kiln__ptrs_push(&db->models, a, mt) != KILN_OK)
 		return kiln__app_error(app, KILN_ENOMEM, "out of memory");
-	return KILN_OK;
+	/* The link models of m2m relations come right after the model. */
+	return kiln__orm_m2m_register(app, mt);
 }
 
 /* ---- conversions ------------------------------------------------------ */

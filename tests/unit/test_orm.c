@@ -24,7 +24,7 @@
 
 /* ---- the models ------------------------------------------------------- */
 
-extern const kiln_model Author, Post, Comment;
+extern const kiln_model Author, Post, Comment, Tag;
 
 static const kiln_field author_fields[] = {
 	{ .name = "id", .type = KILN_FIELD_AUTO },
@@ -80,6 +80,23 @@ static const kiln_field post_fields[] = {
 	    .choices = kinds },
 	{ .name = "big", .type = KILN_FIELD_BIGINT, .def = "0" },
 };
+static const kiln_field tag_fields[] = {
+	{ .name = "id", .type = KILN_FIELD_AUTO },
+	{ .name = "name", .type = KILN_FIELD_CHAR, .max_length = 30,
+	    .flags = KILN_F_UNIQUE },
+};
+const kiln_model Tag = {
+	.app_label = "blog",
+	.name = "Tag",
+	.table = "blog_tag",
+	.fields = tag_fields,
+	.nfields = 2,
+};
+
+static const kiln_m2m post_m2m[] = {
+	{ .name = "tags", .to = &Tag, .related_name = "posts" },
+};
+
 const kiln_model Post = {
 	.app_label = "blog",
 	.name = "Post",
@@ -87,6 +104,8 @@ const kiln_model Post = {
 	.fields = post_fields,
 	.nfields = sizeof(post_fields) / sizeof(post_fields[0]),
 	.ordering = post_order,
+	.m2m = post_m2m,
+	.nm2m = 1,
 };
 
 static const kiln_field comment_fields[] = {
@@ -142,6 +161,7 @@ fx_open(fx *f, int backend)
 	OK(kiln_setting_set(f->app, "database.url", url));
 	OK(kiln_app_configure(f->app, NULL));
 	OK(kiln_model_register(f->app, &Author));
+	OK(kiln_model_register(f->app, &Tag));
 	OK(kiln_model_register(f->app, &Post));
 	OK(kiln_model_register(f->app, &Comment));
 	OK(kiln_orm_drop_tables(f->app, NULL));
@@ -1678,6 +1698,80 @@ START_TEST(test_orm_annotate)
 }
 END_TEST
 
+static void
+body_m2m(fx *f)
+{
+	kiln_row *au[3], *tags[3], **rows, *alpha, *beta;
+	static const char *const names[] = { "c", "sql", "o'reilly" };
+	kiln_qs *tq = kiln_qs_new(f->app, f->a, &Tag);
+	size_t i, n;
+
+	seed(f, au);
+	for (i = 0; i < 3; i++) {
+		tags[i] = kiln_row_new(f->app, f->a, &Tag);
+		OK(kiln_row_set_str(tags[i], "name", names[i]));
+		OK(kiln_row_save(tags[i]));
+	}
+	OK(kiln_qs_get(kiln_qs_filter_s(posts(f), "title", "Alpha"), &alpha));
+	OK(kiln_qs_get(kiln_qs_filter_s(posts(f), "title", "beta"), &beta));
+	OK(kiln_row_m2m_add(alpha, "tags", kiln_row_pk(tags[0])));
+	OK(kiln_row_m2m_add(alpha, "tags", kiln_row_pk(tags[1])));
+	OK(kiln_row_m2m_add(alpha, "tags", kiln_row_pk(tags[0]))); /* no-op */
+	OK(kiln_row_m2m_add(beta, "tags", kiln_row_pk(tags[1])));
+	/* From the tag's side, by the reverse name. */
+	OK(kiln_row_m2m_add(tags[2], "posts", kiln_row_pk(beta)));
+	OK(kiln_row_m2m(alpha, "tags", &rows, &n));
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(kiln_row_str(rows[0], "name"), "c");
+	OK(kiln_row_m2m(tags[1], "posts", &rows, &n));
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(kiln_row_str(rows[1], "title"), "beta");
+	/* Lookups across the relation, both ways. */
+	ck_assert_int_eq(count(kiln_qs_filter_s(posts(f), "tags__name", "sql")),
+	    2);
+	ck_assert_int_eq(count(kiln_qs_distinct(kiln_qs_filter(posts(f),
+			     "tags__name__in",
+			     list2(f, kiln_val_cstr(f->a, "c"),
+				 kiln_val_cstr(f->a, "sql"))))),
+	    2);
+	ck_assert_int_eq(count(kiln_qs_filter_s(tq, "posts__title", "beta")),
+	    2);
+	ck_assert_int_eq(count(kiln_qs_filter(posts(f), "tags__isnull",
+			     kiln_val_bool(f->a, true))),
+	    3);
+	OK(kiln_qs_all(kiln_qs_order_by(kiln_qs_annotate(posts(f), "ntags",
+					    KILN_AGG_COUNT, "tags"),
+			   "-ntags", "id", NULL),
+	    &rows, &n));
+	ck_assert_str_eq(kiln_row_str(rows[0], "title"), "Alpha");
+	ck_assert_int_eq(kiln_row_get(rows[0], "ntags")->u.i, 2);
+	ck_assert_int_eq(kiln_qs_count(kiln_qs_exclude(posts(f), "tags__name",
+					   kiln_val_cstr(f->a, "c")),
+			     &(int64_t){ 0 }),
+	    KILN_EUNSUPPORTED);
+	/* remove, clear, and deleting a side removes its links. */
+	OK(kiln_row_m2m_remove(alpha, "tags", kiln_row_pk(tags[1])));
+	OK(kiln_row_m2m(alpha, "tags", &rows, &n));
+	ck_assert_uint_eq(n, 1);
+	OK(kiln_row_m2m_clear(alpha, "tags"));
+	OK(kiln_row_m2m(alpha, "tags", &rows, &n));
+	ck_assert_uint_eq(n, 0);
+	OK(kiln_row_delete(beta));
+	OK(kiln_row_m2m(tags[1], "posts", &rows, &n));
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(count(tq), 3);
+	ck_assert_int_eq(kiln_row_m2m_add(alpha, "nope", 1), KILN_ENOTFOUND);
+	ck_assert_int_eq(kiln_row_m2m_add(kiln_row_new(f->app, f->a, &Post),
+			     "tags", 1),
+	    KILN_EINVAL);
+}
+
+START_TEST(test_orm_m2m)
+{
+	each_backend(body_m2m);
+}
+END_TEST
+
 START_TEST(test_orm_register_errors)
 {
 	static const kiln_field nopk[] = {
@@ -1757,6 +1851,7 @@ orm_suite(void)
 	tcase_add_test(tc, test_orm_migrations);
 	tcase_add_test(tc, test_orm_reverse_lookups);
 	tcase_add_test(tc, test_orm_annotate);
+	tcase_add_test(tc, test_orm_m2m);
 	suite_add_tcase(s, tc);
 	return s;
 }
