@@ -28,15 +28,27 @@ write_escaped(kiln_req *req, kiln_resp *resp, const char *s)
 
 	for (; *s != '\0'; s++) {
 		switch (*s) {
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '&': rep = "&amp;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&#x27;"; break;
-		default: rep = NULL; break;
+		case '<':
+			rep = "&lt;";
+			break;
+		case '>':
+			rep = "&gt;";
+			break;
+		case '&':
+			rep = "&amp;";
+			break;
+		case '"':
+			rep = "&quot;";
+			break;
+		case '\'':
+			rep = "&#x27;";
+			break;
+		default:
+			rep = NULL;
+			break;
 		}
-		if ((rep != NULL ? kiln_resp_write(resp, rep, strlen(rep))
-				 : kiln_resp_write(resp, s, 1)) != KILN_OK)
+		if ((rep != NULL ? kiln_resp_write(resp, rep, strlen(rep)) :
+				   kiln_resp_write(resp, s, 1)) != KILN_OK)
 			kiln_abort(req, 500);
 	}
 }
@@ -51,7 +63,8 @@ page(kiln_req *req, int status, const char *title)
 		"<!doctype html>\n<html><head><meta charset=\"utf-8\">"
 		"<title>%s</title>\n"
 		"<link rel=\"stylesheet\" href=\"/static/site.css\"></head>\n"
-		"<body><nav><a href=\"%s\">Home</a> <a href=\"%s\">Blog</a></nav>\n",
+		"<body><nav><a href=\"%s\">Home</a> <a "
+		"href=\"%s\">Blog</a></nav>\n",
 		title, kiln_url_for(req, "index", NULL),
 		kiln_url_for(req, "blog.index", NULL)) != KILN_OK)
 		kiln_abort(req, 500);
@@ -162,8 +175,9 @@ about_view(kiln_req *req)
 {
 	kiln_resp *resp = page(req, 200, "About");
 
-	if (kiln_resp_printf_body(resp, "<h1>About</h1><p>Kiln is a web "
-					"framework for C.</p>\n") != KILN_OK)
+	if (kiln_resp_printf_body(resp,
+		"<h1>About</h1><p>Kiln is a web "
+		"framework for C.</p>\n") != KILN_OK)
 		kiln_abort(req, 500);
 	return end_page(req, resp);
 }
@@ -200,8 +214,8 @@ slow_view(kiln_req *req)
 	struct timespec ts;
 
 	need_test_views(req);
-	if (ms != NULL && (kiln_str_to_i64(*ms, &n) != KILN_OK || n < 0 ||
-			      n > 120000))
+	if (ms != NULL &&
+	    (kiln_str_to_i64(*ms, &n) != KILN_OK || n < 0 || n > 120000))
 		kiln_abort_msg(req, 400, "ms must be 0 to 120000");
 	ts.tv_sec = n / 1000;
 	ts.tv_nsec = (n % 1000) * 1000000;
@@ -215,7 +229,8 @@ crash_view(kiln_req *req)
 	volatile int *p = NULL;
 
 	need_test_views(req);
-	*p = 1; /* a deliberate crash: the worker dies, the master replaces it */
+	*p =
+	    1; /* a deliberate crash: the worker dies, the master replaces it */
 	return NULL;
 }
 
@@ -223,7 +238,8 @@ static kiln_resp *
 cookie_set_view(kiln_req *req)
 {
 	kiln_cookie_opts o = { .http_only = true, .samesite = "Lax" };
-	kiln_resp *resp = kiln_resp_text(req, 200, "text/plain", KILN_STR("set\n"));
+	kiln_resp *resp =
+	    kiln_resp_text(req, 200, "text/plain", KILN_STR("set\n"));
 
 	if (kiln_resp_set_cookie(resp, "flavour", "oatmeal", &o) != KILN_OK)
 		kiln_abort(req, 500);
@@ -245,7 +261,8 @@ api_status_view(kiln_req *req)
 	kiln_arena *a = kiln_req_arena(req);
 	kiln_val *o = kiln_val_map(a);
 
-	if (o == NULL || kiln_val_set(o, "ok", kiln_val_bool(a, true)) != KILN_OK ||
+	if (o == NULL ||
+	    kiln_val_set(o, "ok", kiln_val_bool(a, true)) != KILN_OK ||
 	    kiln_val_set(o, "pid", kiln_val_int(a, getpid())) != KILN_OK)
 		kiln_abort(req, 500);
 	return kiln_resp_json(req, 200, o);
@@ -273,8 +290,10 @@ api_error(kiln_req *req, int status)
 	kiln_val *o = kiln_val_map(a);
 
 	if (o == NULL ||
-	    kiln_val_set(o, "error", kiln_val_cstr(a, kiln_status_reason(status))) != KILN_OK ||
-	    kiln_val_set(o, "detail", kiln_val_cstr(a, kiln_req_errmsg(req))) != KILN_OK)
+	    kiln_val_set(o, "error",
+		kiln_val_cstr(a, kiln_status_reason(status))) != KILN_OK ||
+	    kiln_val_set(o, "detail", kiln_val_cstr(a, kiln_req_errmsg(req))) !=
+		KILN_OK)
 		return NULL;
 	return kiln_resp_json(req, status, o);
 }
@@ -300,11 +319,13 @@ blog_index(kiln_req *req)
 	int i;
 	char id[8];
 
-	if (kiln_resp_printf_body(resp, "<h1>Blog index</h1>\n<ul>\n") != KILN_OK)
+	if (kiln_resp_printf_body(resp, "<h1>Blog index</h1>\n<ul>\n") !=
+	    KILN_OK)
 		kiln_abort(req, 500);
 	for (i = 0; i < 3; i++) {
 		snprintf(id, sizeof(id), "%d", i + 1);
-		if (kiln_resp_printf_body(resp, "<li><a href=\"%s\">%s</a></li>\n",
+		if (kiln_resp_printf_body(resp,
+			"<li><a href=\"%s\">%s</a></li>\n",
 			kiln_url_for(req, ".detail", "id", id, NULL),
 			posts[i]) != KILN_OK)
 			kiln_abort(req, 500);
@@ -362,12 +383,12 @@ load_visitor(kiln_req *req)
 	return NULL;
 }
 
-#define CHECK(expr)                                                     \
-	do {                                                            \
-		if ((expr) != KILN_OK) {                                \
+#define CHECK(expr)                                                          \
+	do {                                                                 \
+		if ((expr) != KILN_OK) {                                     \
 			fprintf(stderr, "site: %s\n", kiln_app_errmsg(app)); \
-			return 1;                                       \
-		}                                                       \
+			return 1;                                            \
+		}                                                            \
 	} while (0)
 
 int

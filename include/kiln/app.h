@@ -97,8 +97,8 @@ KILN_API kiln_bp *kiln_bp_new(kiln_app *app, const char *name,
  * different name the second time (route names are "name.route").
  * Returns KILN_OK, or KILN_EEXIST / KILN_EINVAL with kiln_app_errmsg.
  */
-KILN_API KILN_WARN_UNUSED kiln_err kiln_register_bp(kiln_app *app,
-    kiln_bp *bp, const char *prefix, const char *name);
+KILN_API KILN_WARN_UNUSED kiln_err kiln_register_bp(kiln_app *app, kiln_bp *bp,
+    const char *prefix, const char *name);
 
 /*
  * Adds a view for rule and methods ("GET", "GET,POST"; NULL: "GET") named
@@ -108,9 +108,8 @@ KILN_API KILN_WARN_UNUSED kiln_err kiln_register_bp(kiln_app *app,
  * everywhere. Returns KILN_OK or KILN_EINVAL/KILN_EEXIST with the reason
  * in kiln_app_errmsg.
  */
-KILN_API KILN_WARN_UNUSED kiln_err kiln_route(kiln_bp *bp,
-    const char *methods, const char *rule, kiln_view_fn view,
-    const char *name);
+KILN_API KILN_WARN_UNUSED kiln_err kiln_route(kiln_bp *bp, const char *methods,
+    const char *rule, kiln_view_fn view, const char *name);
 
 /*
  * Adds a view for a PCRE2 regular expression matched against the whole

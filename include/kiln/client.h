@@ -20,9 +20,9 @@ extern "C" {
 typedef struct kiln_client kiln_client;
 
 typedef struct kiln_client_resp {
-	int status;      /* 200 */
+	int status;	  /* 200 */
 	kiln_kvs headers; /* as sent, Set-Cookie included */
-	kiln_str body;   /* the body (NUL-terminated) */
+	kiln_str body;	  /* the body (NUL-terminated) */
 } kiln_client_resp;
 
 /*

@@ -16,28 +16,28 @@
 extern "C" {
 #endif
 
-#define KILN_API          __attribute__((visibility("default")))
+#define KILN_API	  __attribute__((visibility("default")))
 #define KILN_WARN_UNUSED  __attribute__((warn_unused_result))
 #define KILN_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#define KILN_NORETURN     __attribute__((noreturn))
+#define KILN_NORETURN	  __attribute__((noreturn))
 
 /*
  * Error codes. KILN_OK is zero; every other code is positive. The table
  * generates kiln_err and kiln_strerror().
  */
-#define KILN_ERRNO_MAP(X)                                              \
-	X(OK, "success")                                               \
-	X(ENOMEM, "out of memory")                                     \
-	X(EINVAL, "invalid argument")                                  \
-	X(EPARSE, "malformed input")                                   \
-	X(ELIMIT, "input over a limit")                                \
-	X(ENOTFOUND, "not found")                                      \
-	X(EEXIST, "already exists")                                    \
-	X(EDB, "database error")                                       \
-	X(EIO, "input/output error")                                   \
-	X(ETIMEDOUT, "timed out")                                      \
-	X(ECLOSED, "connection closed")                                \
-	X(EUNSUPPORTED, "not supported")                               \
+#define KILN_ERRNO_MAP(X)                \
+	X(OK, "success")                 \
+	X(ENOMEM, "out of memory")       \
+	X(EINVAL, "invalid argument")    \
+	X(EPARSE, "malformed input")     \
+	X(ELIMIT, "input over a limit")  \
+	X(ENOTFOUND, "not found")        \
+	X(EEXIST, "already exists")      \
+	X(EDB, "database error")         \
+	X(EIO, "input/output error")     \
+	X(ETIMEDOUT, "timed out")        \
+	X(ECLOSED, "connection closed")  \
+	X(EUNSUPPORTED, "not supported") \
 	X(ECONFIG, "bad configuration")
 
 #define KILN_ERR_ENUM(name, msg) KILN_##name,
@@ -57,13 +57,13 @@ KILN_API const char *kiln_strerror(kiln_err rc);
  */
 typedef struct kiln_str {
 	const char *ptr; /* first byte; may be NULL when len is 0 */
-	size_t len;      /* byte count */
+	size_t len;	 /* byte count */
 } kiln_str;
 
 /* A slice of a string literal. */
-#define KILN_STR(lit)  ((kiln_str){ (lit), sizeof(lit) - 1 })
+#define KILN_STR(lit) ((kiln_str){ (lit), sizeof(lit) - 1 })
 /* The null slice (ptr NULL, len 0), used for "absent". */
-#define KILN_STR_NULL  ((kiln_str){ NULL, 0 })
+#define KILN_STR_NULL ((kiln_str){ NULL, 0 })
 
 /* Returns a slice over the NUL-terminated s (s may be NULL: empty slice). */
 static inline kiln_str
@@ -80,7 +80,8 @@ kiln_str_c(const char *s)
 static inline bool
 kiln_str_eq(kiln_str a, kiln_str b)
 {
-	return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+	return a.len == b.len &&
+	    (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
 }
 
 /* Returns true when a holds the same bytes as the C string s. */

@@ -21,22 +21,23 @@ extern "C" {
 
 /* A management command: returns the process exit status. */
 typedef struct kiln_command {
-	const char *name;  /* "migrate" */
-	const char *usage; /* "[app] [target]" */
-	const char *help;  /* one line */
+	const char *name;				  /* "migrate" */
+	const char *usage;				  /* "[app] [target]" */
+	const char *help;				  /* one line */
 	int (*run)(kiln_app *app, int argc, char **argv); /* argv[0] = name */
 } kiln_command;
 
 struct kiln_ext {
 	const char *name; /* unique, "sessions" */
-	int abi;          /* KILN_EXT_ABI */
+	int abi;	  /* KILN_EXT_ABI */
 	kiln_err (*init_app)(kiln_app *app, const kiln_ext *ext); /* or NULL */
-	kiln_err (*init_worker)(kiln_app *app, const kiln_ext *ext); /* or NULL */
+	kiln_err (
+	    *init_worker)(kiln_app *app, const kiln_ext *ext);	 /* or NULL */
 	void (*fini_worker)(kiln_app *app, const kiln_ext *ext); /* or NULL */
-	const kiln_setting_def *settings; /* or NULL */
-	size_t nsettings;                 /* entries in settings */
-	const kiln_command *commands;     /* or NULL */
-	size_t ncommands;                 /* entries in commands */
+	const kiln_setting_def *settings;			 /* or NULL */
+	size_t nsettings;	      /* entries in settings */
+	const kiln_command *commands; /* or NULL */
+	size_t ncommands;	      /* entries in commands */
 };
 
 /*
@@ -44,8 +45,7 @@ struct kiln_ext {
  * the same extension twice is KILN_EEXIST; a different abi KILN_EINVAL.
  * The struct must outlive the app. Returns init_app's result otherwise.
  */
-KILN_API KILN_WARN_UNUSED kiln_err kiln_use(kiln_app *app,
-    const kiln_ext *ext);
+KILN_API KILN_WARN_UNUSED kiln_err kiln_use(kiln_app *app, const kiln_ext *ext);
 
 /* Returns true when ext (or one named name) is registered on app. */
 KILN_API bool kiln_app_has_ext(const kiln_app *app, const char *name);

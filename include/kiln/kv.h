@@ -23,9 +23,9 @@ typedef struct kiln_kv {
 
 typedef struct kiln_kvs {
 	kiln_kv *items; /* n pairs in insertion order */
-	size_t n;       /* pairs used */
-	size_t cap;     /* pairs allocated */
-	kiln_arena *a;  /* owner of items */
+	size_t n;	/* pairs used */
+	size_t cap;	/* pairs allocated */
+	kiln_arena *a;	/* owner of items */
 } kiln_kvs;
 
 /* Starts an empty map whose storage comes from a. */

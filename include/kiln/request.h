@@ -60,8 +60,7 @@ KILN_API kiln_val *kiln_req_json(kiln_req *req);
 KILN_API kiln_str kiln_req_body(const kiln_req *req);
 
 /* A header by name, case-insensitively ("Content-Type"), or NULL. */
-KILN_API const kiln_str *kiln_req_header(const kiln_req *req,
-    const char *name);
+KILN_API const kiln_str *kiln_req_header(const kiln_req *req, const char *name);
 
 /* All headers, with names as "Content-Type" (for iteration). */
 KILN_API const kiln_kvs *kiln_req_headers(const kiln_req *req);

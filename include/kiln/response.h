@@ -24,8 +24,8 @@ typedef struct kiln_cookie_opts {
 	int64_t expires;      /* Expires as a Unix time; 0 unset */
 	const char *path;     /* Path; NULL: "/" */
 	const char *domain;   /* Domain; NULL: none */
-	bool secure;          /* Secure */
-	bool http_only;       /* HttpOnly */
+	bool secure;	      /* Secure */
+	bool http_only;	      /* HttpOnly */
 	const char *samesite; /* "Lax", "Strict" or "None"; NULL: none */
 } kiln_cookie_opts;
 
@@ -41,8 +41,8 @@ KILN_API kiln_resp *kiln_resp_text(kiln_req *req, int status,
     const char *content_type, kiln_str body);
 
 /* The same formatted with printf (text/html). */
-KILN_API kiln_resp *kiln_resp_printf(kiln_req *req, int status,
-    const char *fmt, ...) KILN_PRINTF(3, 4);
+KILN_API kiln_resp *kiln_resp_printf(kiln_req *req, int status, const char *fmt,
+    ...) KILN_PRINTF(3, 4);
 
 /* A JSON response of v (application/json). Unserialisable v gives 500. */
 KILN_API kiln_resp *kiln_resp_json(kiln_req *req, int status,

@@ -32,12 +32,12 @@ typedef enum kiln_setting_type {
 
 /* One setting's definition; tables of them are static const. */
 typedef struct kiln_setting_def {
-	const char *name;       /* "section.key" */
+	const char *name;	/* "section.key" */
 	kiln_setting_type type; /* how the value is checked */
-	const char *def;        /* default text (NULL: unset) */
-	int64_t min;            /* INT/SIZE/SECONDS: lowest allowed */
-	int64_t max;            /* ...: highest allowed (0: no limit) */
-	const char *help;       /* one line for `APP check` and docs */
+	const char *def;	/* default text (NULL: unset) */
+	int64_t min;		/* INT/SIZE/SECONDS: lowest allowed */
+	int64_t max;		/* ...: highest allowed (0: no limit) */
+	const char *help;	/* one line for `APP check` and docs */
 } kiln_setting_def;
 
 /*
@@ -68,8 +68,8 @@ KILN_API bool kiln_setting_bool(const kiln_app *app, const char *name);
  * Calls fn for every setting, in name order, with its value as shown to
  * people (secrets masked). For `APP check` and the debug page.
  */
-typedef void (*kiln_setting_visit_fn)(const char *name, const char *shown,
-    void *data);
+typedef void (
+    *kiln_setting_visit_fn)(const char *name, const char *shown, void *data);
 KILN_API void kiln_settings_each(const kiln_app *app, kiln_setting_visit_fn fn,
     void *data);
 

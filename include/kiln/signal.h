@@ -18,16 +18,16 @@ extern "C" {
 #endif
 
 /* Built-in signal names. */
-#define KILN_SIGNAL_REQUEST_STARTED       "request_started"
-#define KILN_SIGNAL_REQUEST_FINISHED      "request_finished"
+#define KILN_SIGNAL_REQUEST_STARTED	  "request_started"
+#define KILN_SIGNAL_REQUEST_FINISHED	  "request_finished"
 #define KILN_SIGNAL_GOT_REQUEST_EXCEPTION "got_request_exception"
-#define KILN_SIGNAL_TEMPLATE_RENDERED     "template_rendered"
-#define KILN_SIGNAL_PRE_SAVE              "pre_save"
-#define KILN_SIGNAL_POST_SAVE             "post_save"
-#define KILN_SIGNAL_PRE_DELETE            "pre_delete"
-#define KILN_SIGNAL_POST_DELETE           "post_delete"
-#define KILN_SIGNAL_USER_LOGGED_IN        "user_logged_in"
-#define KILN_SIGNAL_USER_LOGGED_OUT       "user_logged_out"
+#define KILN_SIGNAL_TEMPLATE_RENDERED	  "template_rendered"
+#define KILN_SIGNAL_PRE_SAVE		  "pre_save"
+#define KILN_SIGNAL_POST_SAVE		  "post_save"
+#define KILN_SIGNAL_PRE_DELETE		  "pre_delete"
+#define KILN_SIGNAL_POST_DELETE		  "post_delete"
+#define KILN_SIGNAL_USER_LOGGED_IN	  "user_logged_in"
+#define KILN_SIGNAL_USER_LOGGED_OUT	  "user_logged_out"
 
 typedef struct kiln_signal kiln_signal;
 
@@ -61,8 +61,8 @@ KILN_API KILN_WARN_UNUSED kiln_err kiln_signal_connect(kiln_signal *sig,
  * Disconnects the receiver connected with exactly (fn, sender, data).
  * Returns KILN_OK or KILN_ENOTFOUND.
  */
-KILN_API kiln_err kiln_signal_disconnect(kiln_signal *sig,
-    kiln_receiver_fn fn, const void *sender, void *data);
+KILN_API kiln_err kiln_signal_disconnect(kiln_signal *sig, kiln_receiver_fn fn,
+    const void *sender, void *data);
 
 /* Calls each matching receiver. Returns how many were called. */
 KILN_API size_t kiln_signal_send(kiln_signal *sig, const void *sender,

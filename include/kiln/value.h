@@ -34,14 +34,14 @@ typedef struct kiln_val kiln_val;
 
 /* One map entry. */
 typedef struct kiln_val_pair {
-	kiln_str key;   /* the key */
-	kiln_val *val;  /* the value, never NULL */
+	kiln_str key;  /* the key */
+	kiln_val *val; /* the value, never NULL */
 } kiln_val_pair;
 
 struct kiln_val {
 	kiln_val_type type; /* which member of u is used */
 	union {
-		bool b;     /* KILN_VAL_BOOL */
+		bool b;	    /* KILN_VAL_BOOL */
 		int64_t i;  /* KILN_VAL_INT */
 		double f;   /* KILN_VAL_FLOAT */
 		kiln_str s; /* KILN_VAL_STR, KILN_VAL_SAFE */
@@ -83,7 +83,8 @@ KILN_API kiln_val *kiln_val_map(kiln_arena *a);
  */
 KILN_API kiln_val *kiln_val_datetime(kiln_arena *a, int64_t secs, int32_t usec);
 
-/* Appends v to list. Returns KILN_OK, KILN_EINVAL (not a list) or KILN_ENOMEM. */
+/* Appends v to list. Returns KILN_OK, KILN_EINVAL (not a list) or KILN_ENOMEM.
+ */
 KILN_API kiln_err kiln_val_push(kiln_val *list, kiln_val *v);
 
 /*
@@ -100,7 +101,8 @@ KILN_API kiln_val *kiln_val_get_str(const kiln_val *map, kiln_str key);
 /* Returns the idx-th item of list, or NULL. */
 KILN_API kiln_val *kiln_val_at(const kiln_val *list, size_t idx);
 
-/* Returns the item count of a list or map, the byte length of a string, else 0. */
+/* Returns the item count of a list or map, the byte length of a string, else 0.
+ */
 KILN_API size_t kiln_val_len(const kiln_val *v);
 
 /*

@@ -24,8 +24,9 @@ static int cmd_check(kiln_app *app, int argc, char **argv);
 static int cmd_help(kiln_app *app, int argc, char **argv);
 
 static const kiln_command builtin[] = {
-	{ "serve", "[--listen SPEC] [--workers N] [--pidfile FILE] "
-		   "[--transport native|libfcgi] [--daemon] [--log-file FILE]",
+	{ "serve",
+	    "[--listen SPEC] [--workers N] [--pidfile FILE] "
+	    "[--transport native|libfcgi] [--daemon] [--log-file FILE]",
 	    "run the prefork FastCGI pool", kiln__cmd_serve },
 	{ "status", "[--listen SPEC] [--json]",
 	    "print the running pool's status", kiln__cmd_status },

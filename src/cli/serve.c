@@ -53,8 +53,8 @@ kiln__chown_socket(const char *path, const char *owner, const char *group,
 	if (owner != NULL && *owner != '\0') {
 		pw = getpwnam(owner);
 		if (pw == NULL) {
-			snprintf(err, errlen, "server.socket_owner: no user '%s'",
-			    owner);
+			snprintf(err, errlen,
+			    "server.socket_owner: no user '%s'", owner);
 			return -1;
 		}
 		uid = pw->pw_uid;
@@ -62,13 +62,16 @@ kiln__chown_socket(const char *path, const char *owner, const char *group,
 	if (group != NULL && *group != '\0') {
 		gr = getgrnam(group);
 		if (gr == NULL) {
-			snprintf(err, errlen, "server.socket_group: no group "
-			    "'%s'", group);
+			snprintf(err, errlen,
+			    "server.socket_group: no group "
+			    "'%s'",
+			    group);
 			return -1;
 		}
 		gid = gr->gr_gid;
 	}
-	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && chown(path, uid, gid) != 0) {
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
+	    chown(path, uid, gid) != 0) {
 		snprintf(err, errlen, "chown %s: %s", path, strerror(errno));
 		return -1;
 	}
@@ -92,8 +95,8 @@ inherited_fd(pid_t *old_master, bool *systemd)
 	if (s != NULL && kiln_str_to_i64(kiln_str_c(s), &v) == KILN_OK &&
 	    v == getpid()) {
 		s = getenv("LISTEN_FDS");
-		if (s != NULL && kiln_str_to_i64(kiln_str_c(s), &v) == KILN_OK &&
-		    v >= 1)
+		if (s != NULL &&
+		    kiln_str_to_i64(kiln_str_c(s), &v) == KILN_OK && v >= 1)
 			fd = 3; /* SD_LISTEN_FDS_START */
 		*systemd = fd >= 0;
 		unsetenv("LISTEN_PID");
@@ -129,7 +132,8 @@ write_pidfile(const char *path)
 	}
 	fprintf(f, "%d\n", (int)getpid());
 	if (fclose(f) != 0 || rename(tmp, path) != 0) {
-		fprintf(stderr, "kiln: pidfile %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "kiln: pidfile %s: %s\n", path,
+		    strerror(errno));
 		return false;
 	}
 	return true;
@@ -203,8 +207,10 @@ make_socket(kiln_app *app, const char *listen)
 	errno = 0;
 	mode = strtol(mode_s, &end, 8);
 	if (errno != 0 || *end != '\0' || mode < 0 || mode > 0777) {
-		fprintf(stderr, "serve: server.socket_mode must be octal, got "
-		    "'%s'\n", mode_s);
+		fprintf(stderr,
+		    "serve: server.socket_mode must be octal, got "
+		    "'%s'\n",
+		    mode_s);
 		return -1;
 	}
 	fd = kiln__listen(listen, (int)mode,
@@ -213,11 +219,12 @@ make_socket(kiln_app *app, const char *listen)
 		fprintf(stderr, "serve: %s\n", err);
 		return -1;
 	}
-	path = strncmp(listen, "unix:", 5) == 0 ? listen + 5
-	    : listen[0] == '/'                  ? listen
-						: NULL;
+	path = strncmp(listen, "unix:", 5) == 0 ? listen + 5 :
+	    listen[0] == '/'			? listen :
+						  NULL;
 	if (path != NULL &&
-	    kiln__chown_socket(path, kiln_setting_str(app, "server.socket_owner"),
+	    kiln__chown_socket(path,
+		kiln_setting_str(app, "server.socket_owner"),
 		kiln_setting_str(app, "server.socket_group"), err,
 		sizeof(err)) != 0) {
 		fprintf(stderr, "serve: %s\n", err);
@@ -284,8 +291,10 @@ make_ctl(const char *path)
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "serve: control socket path %s is too long; "
-		    "status will ask a worker\n", path);
+		fprintf(stderr,
+		    "serve: control socket path %s is too long; "
+		    "status will ask a worker\n",
+		    path);
 		return -1;
 	}
 	memcpy(sun.sun_path, path, strlen(path));
@@ -338,30 +347,40 @@ kiln__cmd_serve(kiln_app *app, int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if ((v = kiln__opt_value(argc, argv, &i, "--listen")) != NULL)
 			listen = v;
-		else if ((v = kiln__opt_value(argc, argv, &i, "--workers")) != NULL) {
-			if (kiln_str_to_i64(kiln_str_c(v), &workers) != KILN_OK ||
+		else if ((v = kiln__opt_value(argc, argv, &i, "--workers")) !=
+		    NULL) {
+			if (kiln_str_to_i64(kiln_str_c(v), &workers) !=
+				KILN_OK ||
 			    workers < 1 || workers > 512) {
-				fprintf(stderr, "serve: --workers takes 1 to "
-				    "512, got '%s'\n", v);
+				fprintf(stderr,
+				    "serve: --workers takes 1 to "
+				    "512, got '%s'\n",
+				    v);
 				return 2;
 			}
-		} else if ((v = kiln__opt_value(argc, argv, &i, "--pidfile")) != NULL)
+		} else if ((v = kiln__opt_value(argc, argv, &i, "--pidfile")) !=
+		    NULL)
 			pc.pidfile = v;
-		else if ((v = kiln__opt_value(argc, argv, &i, "--transport")) != NULL)
+		else if ((v = kiln__opt_value(argc, argv, &i, "--transport")) !=
+		    NULL)
 			transport = v;
-		else if ((v = kiln__opt_value(argc, argv, &i, "--log-file")) != NULL)
+		else if ((v = kiln__opt_value(argc, argv, &i, "--log-file")) !=
+		    NULL)
 			pc.log_file = v;
 		else if (strcmp(argv[i], "--daemon") == 0)
 			daemon = true;
 		else {
-			fprintf(stderr, "serve: unknown option '%s'\n", argv[i]);
+			fprintf(stderr, "serve: unknown option '%s'\n",
+			    argv[i]);
 			return 2;
 		}
 	}
 	tp = find_transport(transport);
 	if (tp == NULL) {
-		fprintf(stderr, "serve: server.transport must be native or "
-		    "libfcgi, got '%s'\n", transport);
+		fprintf(stderr,
+		    "serve: server.transport must be native or "
+		    "libfcgi, got '%s'\n",
+		    transport);
 		return 2;
 	}
 	kiln__pool_cfg_load(app, &pc);
@@ -599,8 +618,7 @@ ctl_status(kiln_app *app, const char *path, bool json)
 	}
 	pfd.fd = fd;
 	pfd.events = POLLIN;
-	while (poll(&pfd, 1, 5000) == 1 &&
-	    (n = read(fd, buf, sizeof(buf))) > 0)
+	while (poll(&pfd, 1, 5000) == 1 && (n = read(fd, buf, sizeof(buf))) > 0)
 		kiln_buf_append(&out, buf, (size_t)n);
 	close(fd);
 	if (out.len == 0 || out.oom)
@@ -625,19 +643,21 @@ kiln__cmd_status(kiln_app *app, int argc, char **argv)
 		else if (strcmp(argv[i], "--json") == 0)
 			json = true;
 		else {
-			fprintf(stderr, "status: unknown option '%s'\n", argv[i]);
+			fprintf(stderr, "status: unknown option '%s'\n",
+			    argv[i]);
 			return 2;
 		}
 	}
 	if (ctl_status(app, ctl_path(app, spec_path(listen)), json) == 0)
 		return 0;
 	if (path == NULL || *path == '\0') {
-		fprintf(stderr, "status: no control socket and status.path is "
-				"empty\n");
+		fprintf(stderr,
+		    "status: no control socket and status.path is "
+		    "empty\n");
 		return 1;
 	}
-	uri = kiln_arena_printf(app->a, "%s%s", path,
-	    json ? "?format=json" : "");
+	uri =
+	    kiln_arena_printf(app->a, "%s%s", path, json ? "?format=json" : "");
 	kiln_buf_init(&out, app->a, 4096);
 	if (uri == NULL || fcgi_get(app->a, listen, uri, &out) != 0) {
 		fprintf(stderr, "status: no answer from the pool at %s\n",

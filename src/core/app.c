@@ -30,8 +30,7 @@ static const kiln_setting_def core_settings[] = {
 	    "directory of the app's static files" },
 	{ "server.listen", KILN_SETTING_STR, "unix:kiln.sock", 0, 0,
 	    "unix:PATH or HOST:PORT the pool listens on" },
-	{ "server.workers", KILN_SETTING_INT, "2", 1, 512,
-	    "worker processes" },
+	{ "server.workers", KILN_SETTING_INT, "2", 1, 512, "worker processes" },
 	{ "server.transport", KILN_SETTING_STR, "native", 0, 0,
 	    "FastCGI implementation: native or libfcgi" },
 	{ "server.socket_mode", KILN_SETTING_STR, "0660", 0, 0,
@@ -170,8 +169,8 @@ kiln_app_new(const char *name)
 	app->router = kiln__router_new(a);
 	app->settings = kiln__settings_new(a);
 	app->root = bp_alloc(app, "", "");
-	if (app->name == NULL || app->router == NULL ||
-	    app->settings == NULL || app->root == NULL)
+	if (app->name == NULL || app->router == NULL || app->settings == NULL ||
+	    app->root == NULL)
 		goto err;
 	if (kiln_register_bp(app, app->root, NULL, NULL) != KILN_OK)
 		goto err;
@@ -305,9 +304,9 @@ route_add(kiln_app *app, const kiln__bpreg *reg, const kiln__route_decl *d)
 	spec.view = d->view;
 	spec.bpreg = reg;
 	if (d->name != NULL) {
-		spec.endpoint = reg->name[0] == '\0'
-		    ? d->name
-		    : kiln_arena_printf(app->a, "%s.%s", reg->name, d->name);
+		spec.endpoint = reg->name[0] == '\0' ?
+		    d->name :
+		    kiln_arena_printf(app->a, "%s.%s", reg->name, d->name);
 		if (spec.endpoint == NULL)
 			return KILN_ENOMEM;
 	}
@@ -364,8 +363,8 @@ kiln_register_bp(kiln_app *app, kiln_bp *bp, const char *prefix,
 
 /* Declares a route on bp; the root blueprint's go to the router at once. */
 static kiln_err
-route_declare(kiln_bp *bp, const char *methods, const char *rule,
-    bool regex, kiln_view_fn view, const char *name)
+route_declare(kiln_bp *bp, const char *methods, const char *rule, bool regex,
+    kiln_view_fn view, const char *name)
 {
 	kiln_app *app = bp->app;
 	kiln__route_decl *d;
@@ -381,8 +380,8 @@ route_declare(kiln_bp *bp, const char *methods, const char *rule,
 	d = kiln_arena_calloc(app->a, 1, sizeof(*d));
 	if (d == NULL)
 		return KILN_ENOMEM;
-	d->methods = methods != NULL ? kiln_arena_strdup(app->a, methods)
-				     : "GET";
+	d->methods =
+	    methods != NULL ? kiln_arena_strdup(app->a, methods) : "GET";
 	d->rule = kiln_arena_strdup(app->a, rule);
 	d->regex = regex;
 	d->view = view;

@@ -19,15 +19,15 @@
 
 #include <kiln/arena.h>
 
-#define ARENA_ALIGN         16
+#define ARENA_ALIGN	    16
 #define ARENA_DEFAULT_BLOCK 8192
-#define ARENA_CANARY        0x6b696c6e61726e61ULL /* "kilnarna" */
+#define ARENA_CANARY	    0x6b696c6e61726e61ULL /* "kilnarna" */
 
 struct block {
 	struct block *next; /* older block */
-	size_t size;        /* usable bytes after the header */
-	size_t used;        /* bytes handed out */
-	/* data follows, aligned */
+	size_t size;	    /* usable bytes after the header */
+	size_t used;	    /* bytes handed out */
+			    /* data follows, aligned */
 };
 
 struct cleanup {
@@ -39,24 +39,25 @@ struct cleanup {
 #ifdef KILN_ARENA_DEBUG
 struct dbg_obj {
 	struct dbg_obj *next; /* allocated earlier */
-	size_t size;          /* requested bytes */
-	/* data follows, then an 8-byte canary */
+	size_t size;	      /* requested bytes */
+			      /* data follows, then an 8-byte canary */
 };
 #endif
 
 struct kiln_arena {
-	struct block *head;       /* current block (newest) */
-	struct block *first;      /* the block kept across resets */
-	struct block *large;      /* blocks of single large objects */
+	struct block *head;	  /* current block (newest) */
+	struct block *first;	  /* the block kept across resets */
+	struct block *large;	  /* blocks of single large objects */
 	struct cleanup *cleanups; /* newest first */
-	size_t block_size;        /* usable bytes of a normal block */
-	size_t used;              /* bytes handed out since reset */
+	size_t block_size;	  /* usable bytes of a normal block */
+	size_t used;		  /* bytes handed out since reset */
 #ifdef KILN_ARENA_DEBUG
 	struct dbg_obj *objs; /* newest first */
 #endif
 };
 
-#define BLOCK_HDR   ((sizeof(struct block) + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1))
+#define BLOCK_HDR \
+	((sizeof(struct block) + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1))
 #define BLOCK_DATA(b) ((char *)(b) + BLOCK_HDR)
 
 static struct block *
@@ -121,8 +122,9 @@ dbg_release(kiln_arena *a)
 		next = o->next;
 		memcpy(&canary, (char *)(o + 1) + o->size, sizeof(canary));
 		if (canary != ARENA_CANARY) {
-			fprintf(stderr, "kiln: arena canary overwritten after a "
-					"%zu-byte object\n",
+			fprintf(stderr,
+			    "kiln: arena canary overwritten after a "
+			    "%zu-byte object\n",
 			    o->size);
 			abort();
 		}

@@ -30,7 +30,7 @@ kiln_err kiln__ptrs_push(kiln__ptrs *v, kiln_arena *a, void *p);
 
 /* An error handler for one status. */
 typedef struct kiln__errh {
-	int status;              /* 400-599 */
+	int status;		 /* 400-599 */
 	kiln_errorhandler_fn fn; /* the handler */
 } kiln__errh;
 
@@ -38,13 +38,13 @@ typedef struct kiln__errh {
 typedef struct kiln__route_decl {
 	const char *methods; /* "GET,POST" */
 	const char *rule;    /* as given */
-	bool regex;          /* kiln_route_re */
+	bool regex;	     /* kiln_route_re */
 	kiln_view_fn view;   /* the view */
 	const char *name;    /* local name or NULL */
 } kiln__route_decl;
 
 struct kiln_bp {
-	kiln_app *app;       /* owner */
+	kiln_app *app;	     /* owner */
 	const char *name;    /* "" for the root blueprint */
 	const char *prefix;  /* "" or "/blog" */
 	bool registered;     /* routes can no longer be declared */
@@ -62,14 +62,14 @@ typedef struct kiln__fnbox {
 
 /* One registration of a blueprint (a blueprint may be registered twice). */
 typedef struct kiln__bpreg {
-	kiln_bp *bp;        /* the blueprint */
+	kiln_bp *bp;	    /* the blueprint */
 	const char *name;   /* registered name ("" for the root) */
 	const char *prefix; /* registered prefix */
 } kiln__bpreg;
 
 /* Limits on requests, from settings (see src/core/app.c). */
 typedef struct kiln__limits {
-	size_t max_uri;        /* REQUEST_URI bytes: over is 414 */
+	size_t max_uri;	       /* REQUEST_URI bytes: over is 414 */
 	size_t max_body;       /* body bytes: over is 413 */
 	size_t max_fields;     /* query or form fields: over is 400 */
 	size_t max_headers;    /* header count: over is 431 */
@@ -78,28 +78,28 @@ typedef struct kiln__limits {
 } kiln__limits;
 
 struct kiln_app {
-	char *name;                  /* the app's name */
-	kiln_arena *a;               /* app lifetime */
+	char *name;		      /* the app's name */
+	kiln_arena *a;		      /* app lifetime */
 	char errmsg[KILN_ERRMSG_MAX]; /* last error */
-	kiln_bp *root;               /* the root blueprint */
-	kiln__ptrs bpregs;           /* kiln__bpreg */
-	kiln__router *router;        /* every route */
-	kiln__ptrs middleware;       /* kiln__fnbox of kiln_middleware_fn */
-	kiln__ptrs signals;          /* kiln_signal */
-	kiln__ptrs exts;             /* const kiln_ext */
-	kiln__ptrs ext_data;         /* parallel to exts */
-	kiln__ptrs commands;         /* const kiln_command */
-	kiln__settings *settings;    /* definitions and values */
-	kiln__limits limits;         /* cached from settings */
-	bool debug;                  /* app.debug */
-	bool append_slash;           /* app.append_slash */
-	bool configured;             /* kiln_app_configure ran */
-	kiln_signal *sig_started;    /* request_started */
-	kiln_signal *sig_finished;   /* request_finished */
-	kiln_signal *sig_exception;  /* got_request_exception */
-	struct kiln__board *board;   /* the pool's scoreboard (serve only) */
-	const char *settings_path;   /* the file kiln_main configured from */
-	char **argv;                 /* kiln_main's command line (for USR2) */
+	kiln_bp *root;		      /* the root blueprint */
+	kiln__ptrs bpregs;	      /* kiln__bpreg */
+	kiln__router *router;	      /* every route */
+	kiln__ptrs middleware;	      /* kiln__fnbox of kiln_middleware_fn */
+	kiln__ptrs signals;	      /* kiln_signal */
+	kiln__ptrs exts;	      /* const kiln_ext */
+	kiln__ptrs ext_data;	      /* parallel to exts */
+	kiln__ptrs commands;	      /* const kiln_command */
+	kiln__settings *settings;     /* definitions and values */
+	kiln__limits limits;	      /* cached from settings */
+	bool debug;		      /* app.debug */
+	bool append_slash;	      /* app.append_slash */
+	bool configured;	      /* kiln_app_configure ran */
+	kiln_signal *sig_started;     /* request_started */
+	kiln_signal *sig_finished;    /* request_finished */
+	kiln_signal *sig_exception;   /* got_request_exception */
+	struct kiln__board *board;    /* the pool's scoreboard (serve only) */
+	const char *settings_path;    /* the file kiln_main configured from */
+	char **argv;		      /* kiln_main's command line (for USR2) */
 };
 
 /* Lazily parsed parts of a request. */
@@ -111,38 +111,38 @@ enum {
 };
 
 struct kiln_req {
-	kiln_app *app;          /* the app */
-	kiln_arena *a;          /* request arena */
-	kiln_kvs params;        /* FastCGI/CGI params as received */
-	kiln_str method;        /* REQUEST_METHOD */
-	kiln_str raw_uri;       /* REQUEST_URI as sent */
-	kiln_str path;          /* percent-decoded path */
-	kiln_str query;         /* QUERY_STRING */
-	kiln_str body;          /* the request body */
-	kiln_str remote_addr;   /* REMOTE_ADDR */
-	kiln_str scheme;        /* http or https */
-	kiln_str host;          /* Host */
-	kiln_kvs headers;       /* "Content-Type" style names */
-	unsigned parsed;        /* KILN__REQ_* */
-	kiln_kvs args;          /* query args */
-	kiln_kvs form;          /* form fields */
-	kiln_kvs cookies;       /* cookies */
-	kiln_val *json;         /* JSON body */
+	kiln_app *app;		  /* the app */
+	kiln_arena *a;		  /* request arena */
+	kiln_kvs params;	  /* FastCGI/CGI params as received */
+	kiln_str method;	  /* REQUEST_METHOD */
+	kiln_str raw_uri;	  /* REQUEST_URI as sent */
+	kiln_str path;		  /* percent-decoded path */
+	kiln_str query;		  /* QUERY_STRING */
+	kiln_str body;		  /* the request body */
+	kiln_str remote_addr;	  /* REMOTE_ADDR */
+	kiln_str scheme;	  /* http or https */
+	kiln_str host;		  /* Host */
+	kiln_kvs headers;	  /* "Content-Type" style names */
+	unsigned parsed;	  /* KILN__REQ_* */
+	kiln_kvs args;		  /* query args */
+	kiln_kvs form;		  /* form fields */
+	kiln_kvs cookies;	  /* cookies */
+	kiln_val *json;		  /* JSON body */
 	const kiln__route *route; /* matched route or NULL */
 	const kiln__bpreg *bpreg; /* its blueprint registration */
-	kiln_kvs route_args;    /* converter values as text */
-	kiln_kvs g;             /* g: values are void * in val.ptr */
-	jmp_buf *jmp;           /* the dispatcher's, while it runs */
-	int abort_status;       /* status given to kiln_abort */
-	char *errmsg;           /* kiln_abort_msg text or NULL */
-	size_t mw_index;        /* next middleware to run */
+	kiln_kvs route_args;	  /* converter values as text */
+	kiln_kvs g;		  /* g: values are void * in val.ptr */
+	jmp_buf *jmp;		  /* the dispatcher's, while it runs */
+	int abort_status;	  /* status given to kiln_abort */
+	char *errmsg;		  /* kiln_abort_msg text or NULL */
+	size_t mw_index;	  /* next middleware to run */
 };
 
 struct kiln_resp {
-	int status;       /* HTTP status */
+	int status;	  /* HTTP status */
 	kiln_kvs headers; /* in order; Content-Type included */
-	kiln_buf body;    /* the body */
-	kiln_req *req;    /* the request it answers */
+	kiln_buf body;	  /* the body */
+	kiln_req *req;	  /* the request it answers */
 };
 
 /*

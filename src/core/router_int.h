@@ -20,28 +20,29 @@
 
 /* What kiln__router_add needs to know about a route. */
 typedef struct kiln__route_spec {
-	const char *methods;   /* "GET", "GET,POST", "GET|POST"; NULL: GET */
-	const char *prefix;    /* blueprint prefix, "" or "/blog" */
-	const char *rule;      /* "/<int:id>/" or, if regex, a PCRE2 pattern */
-	bool regex;            /* rule is a regular expression */
-	kiln_view_fn view;     /* the view */
-	const char *endpoint;  /* full name "blog.detail", or NULL */
+	const char *methods;  /* "GET", "GET,POST", "GET|POST"; NULL: GET */
+	const char *prefix;   /* blueprint prefix, "" or "/blog" */
+	const char *rule;     /* "/<int:id>/" or, if regex, a PCRE2 pattern */
+	bool regex;	      /* rule is a regular expression */
+	kiln_view_fn view;    /* the view */
+	const char *endpoint; /* full name "blog.detail", or NULL */
 	const kiln__bpreg *bpreg; /* registration it belongs to */
 } kiln__route_spec;
 
 typedef enum kiln__match_rc {
-	KILN__MATCH_FOUND,     /* m->route and m->args are set */
-	KILN__MATCH_NOTFOUND,  /* nothing matches: 404 */
-	KILN__MATCH_METHOD,    /* the path matches, the method not: 405, m->allow */
-	KILN__MATCH_REDIRECT,  /* path + "/" matches: redirect to m->redirect */
-	KILN__MATCH_ERROR,     /* out of memory */
+	KILN__MATCH_FOUND,    /* m->route and m->args are set */
+	KILN__MATCH_NOTFOUND, /* nothing matches: 404 */
+	KILN__MATCH_METHOD,   /* the path matches, the method not: 405, m->allow
+			       */
+	KILN__MATCH_REDIRECT, /* path + "/" matches: redirect to m->redirect */
+	KILN__MATCH_ERROR,    /* out of memory */
 } kiln__match_rc;
 
 typedef struct kiln__match {
 	const kiln__route *route; /* FOUND */
-	kiln_kvs args;            /* FOUND: argument name -> text (in arena) */
-	kiln_str allow;           /* METHOD: "GET, HEAD, OPTIONS" */
-	kiln_str redirect;        /* REDIRECT: the path with '/' appended */
+	kiln_kvs args;		  /* FOUND: argument name -> text (in arena) */
+	kiln_str allow;		  /* METHOD: "GET, HEAD, OPTIONS" */
+	kiln_str redirect;	  /* REDIRECT: the path with '/' appended */
 } kiln__match;
 
 /* Creates an empty router whose rules live in a. NULL on ENOMEM. */

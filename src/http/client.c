@@ -19,12 +19,12 @@
 #include "kiln_int.h"
 
 struct kiln_client {
-	kiln_app *app;         /* not owned */
-	kiln_arena *a;         /* jar and settings */
+	kiln_app *app;	       /* not owned */
+	kiln_arena *a;	       /* jar and settings */
 	kiln_arena *req_a;     /* the last request and response */
-	kiln_kvs jar;          /* cookie name -> value */
+	kiln_kvs jar;	       /* cookie name -> value */
 	const char *remote;    /* REMOTE_ADDR */
-	bool https;            /* scheme */
+	bool https;	       /* scheme */
 	kiln_client_resp resp; /* the last response */
 };
 
@@ -95,8 +95,9 @@ add_header_param(kiln_kvs *p, kiln_arena *a, kiln_str name, kiln_str val)
 		return KILN_ENOMEM;
 	memcpy(k, "HTTP_", 5);
 	for (i = 0; i < name.len; i++)
-		k[5 + i] = name.ptr[i] == '-' ? '_'
-					      : (char)toupper((unsigned char)name.ptr[i]);
+		k[5 + i] = name.ptr[i] == '-' ?
+		    '_' :
+		    (char)toupper((unsigned char)name.ptr[i]);
 	k[5 + name.len] = '\0';
 	if (strcmp(k, "HTTP_CONTENT_TYPE") == 0)
 		return kiln_kvs_add(p, KILN_STR("CONTENT_TYPE"), val);
@@ -188,8 +189,8 @@ kiln_client_request(kiln_client *c, const char *method, const char *target,
 	rc |= kiln_kvs_add(&p, KILN_STR("REQUEST_URI"), kiln_str_c(target));
 	rc |= kiln_kvs_add(&p, KILN_STR("QUERY_STRING"),
 	    kiln_str_c(q != NULL ? q + 1 : ""));
-	rc |= kiln_kvs_add(&p, KILN_STR("SERVER_PROTOCOL"),
-	    KILN_STR("HTTP/1.1"));
+	rc |=
+	    kiln_kvs_add(&p, KILN_STR("SERVER_PROTOCOL"), KILN_STR("HTTP/1.1"));
 	rc |= kiln_kvs_add(&p, KILN_STR("REMOTE_ADDR"), kiln_str_c(c->remote));
 	rc |= kiln_kvs_add(&p, KILN_STR("REQUEST_SCHEME"),
 	    c->https ? KILN_STR("https") : KILN_STR("http"));
@@ -249,12 +250,14 @@ kiln_client_post_form(kiln_client *c, const char *target, ...)
 			kiln_buf_append_char(&b, '&');
 		kiln__pct_encode(&b, kiln_str_c(k), NULL, true);
 		kiln_buf_append_char(&b, '=');
-		kiln__pct_encode(&b, kiln_str_c(v != NULL ? v : ""), NULL, true);
+		kiln__pct_encode(&b, kiln_str_c(v != NULL ? v : ""), NULL,
+		    true);
 	}
 	va_end(ap);
 	kiln_kvs_init(&h, tmp);
-	if (b.oom || kiln_kvs_add(&h, KILN_STR("Content-Type"),
-			 KILN_STR("application/x-www-form-urlencoded")) != KILN_OK) {
+	if (b.oom ||
+	    kiln_kvs_add(&h, KILN_STR("Content-Type"),
+		KILN_STR("application/x-www-form-urlencoded")) != KILN_OK) {
 		kiln_arena_free(tmp);
 		return NULL;
 	}
@@ -277,7 +280,8 @@ kiln_client_send_json(kiln_client *c, const char *method, const char *target,
 	kiln_kvs_init(&h, tmp);
 	if (kiln_kvs_add(&h, KILN_STR("Content-Type"),
 		KILN_STR("application/json")) == KILN_OK)
-		r = kiln_client_request(c, method, target, &h, kiln_str_c(json));
+		r = kiln_client_request(c, method, target, &h,
+		    kiln_str_c(json));
 	kiln_arena_free(tmp);
 	return r;
 }

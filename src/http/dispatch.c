@@ -56,8 +56,8 @@ guard(kiln_req *req, guarded_fn fn, void *arg, bool null_ok)
 		req->jmp = saved;
 		if (resp != NULL || null_ok)
 			return resp;
-		req->errmsg = kiln_arena_strdup(req->a,
-		    "the view returned no response");
+		req->errmsg =
+		    kiln_arena_strdup(req->a, "the view returned no response");
 		req->abort_status = 500;
 	}
 	req->jmp = saved;
@@ -198,7 +198,8 @@ route_and_view(kiln_req *req, void *arg)
 		req->route_args = m.args;
 	}
 	resp = run_before(req, req->app->root);
-	if (resp == NULL && req->bpreg != NULL && req->bpreg->bp != req->app->root)
+	if (resp == NULL && req->bpreg != NULL &&
+	    req->bpreg->bp != req->app->root)
 		resp = run_before(req, req->bpreg->bp);
 	if (resp != NULL)
 		return resp;
@@ -215,7 +216,8 @@ route_and_view(kiln_req *req, void *arg)
 			kiln_abort(req, 500);
 		return resp;
 	case KILN__MATCH_REDIRECT:
-		/* The client's own (still encoded) path plus '/', query kept. */
+		/* The client's own (still encoded) path plus '/', query kept.
+		 */
 		raw = req->raw_uri;
 		q = memchr(raw.ptr, '?', raw.len);
 		if (q != NULL)
@@ -225,9 +227,9 @@ route_and_view(kiln_req *req, void *arg)
 			raw.ptr, req->query.len > 0 ? "?" : "",
 			(int)req->query.len, req->query.ptr),
 		    kiln_str_eq_c(req->method, "GET") ||
-			    kiln_str_eq_c(req->method, "HEAD")
-			? 301
-			: 308);
+			    kiln_str_eq_c(req->method, "HEAD") ?
+			301 :
+			308);
 	case KILN__MATCH_NOTFOUND:
 		kiln_abort(req, 404);
 	case KILN__MATCH_ERROR:
@@ -296,9 +298,9 @@ teardown(kiln_req *req)
 	jmp_buf jb;
 	volatile size_t i, j;
 
-	bps[0] = req->bpreg != NULL && req->bpreg->bp != req->app->root
-	    ? req->bpreg->bp
-	    : NULL;
+	bps[0] = req->bpreg != NULL && req->bpreg->bp != req->app->root ?
+	    req->bpreg->bp :
+	    NULL;
 	bps[1] = req->app->root;
 	req->jmp = &jb;
 	for (i = 0; i < 2; i++) {
@@ -342,9 +344,11 @@ check_request(kiln_req *req, void *arg)
 	if (q != NULL)
 		raw.len = (size_t)(q - raw.ptr);
 	if (raw.len == 0 || raw.ptr[0] != '/')
-		kiln_abort_msg(req, 400, "the request path must start with '/'");
+		kiln_abort_msg(req, 400,
+		    "the request path must start with '/'");
 	if (kiln__pct_decode(req->a, raw, false, &req->path) != KILN_OK)
-		kiln_abort_msg(req, 400, "malformed percent-encoding in the path");
+		kiln_abort_msg(req, 400,
+		    "malformed percent-encoding in the path");
 	if (memchr(req->path.ptr, '\0', req->path.len) != NULL ||
 	    !kiln_utf8_valid(req->path))
 		kiln_abort_msg(req, 400, "the path is not valid UTF-8");

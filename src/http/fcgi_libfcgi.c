@@ -21,9 +21,9 @@
 #include "server_int.h"
 
 struct lf_state {
-	FCGX_Request req;  /* libfcgi's request */
-	size_t max_body;   /* bytes */
-	bool active;       /* a request was accepted and not finished */
+	FCGX_Request req; /* libfcgi's request */
+	size_t max_body;  /* bytes */
+	bool active;	  /* a request was accepted and not finished */
 };
 
 static void *
@@ -77,8 +77,8 @@ lf_next(void *vst, kiln_arena *a, kiln_kvs *params, kiln_str *body)
 	if (kiln__worker_stopping())
 		return KILN__NEXT_STOP;
 	if (FCGX_Accept_r(&st->req) < 0)
-		return kiln__worker_stopping() ? KILN__NEXT_STOP
-					       : KILN__NEXT_AGAIN;
+		return kiln__worker_stopping() ? KILN__NEXT_STOP :
+						 KILN__NEXT_AGAIN;
 	st->active = true;
 	if (lf_params(a, st->req.envp, params) != KILN_OK)
 		return KILN__NEXT_AGAIN;

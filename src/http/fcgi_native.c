@@ -400,8 +400,9 @@ nt_accept(nt_state *st)
 		plen = sizeof(peer);
 		fd = accept4(st->cfg.listen_fd, (struct sockaddr *)&peer, &plen,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd >= 0 && !kiln__allow_match(&st->cfg.allow,
-				   (struct sockaddr *)&peer)) {
+		if (fd >= 0 &&
+		    !kiln__allow_match(&st->cfg.allow,
+			(struct sockaddr *)&peer)) {
 			nt_log("connection refused: peer not in "
 			       "server.allow_from");
 			close(fd);

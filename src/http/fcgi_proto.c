@@ -534,7 +534,8 @@ merge_headers(kiln__fcgi *p)
 			it[m++] = it[i];
 			continue;
 		}
-		sep = kiln_str_eq(it[k].key, KILN_STR("HTTP_COOKIE")) ? "; " : ", ";
+		sep = kiln_str_eq(it[k].key, KILN_STR("HTTP_COOKIE")) ? "; " :
+									", ";
 		kiln_buf_init(&b, p->a, it[k].val.len + it[i].val.len + 2);
 		kiln_buf_append_str(&b, it[k].val);
 		kiln_buf_append_c(&b, sep);

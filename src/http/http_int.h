@@ -37,8 +37,8 @@ kiln_err kiln__pct_encode(kiln_buf *b, kiln_str in, const char *safe,
  * (more than max_fields pairs). On error *why (may be NULL) names the
  * problem in a static string.
  */
-kiln_err kiln__parse_urlencoded(kiln_arena *a, kiln_str in,
-    size_t max_fields, kiln_kvs *out, const char **why);
+kiln_err kiln__parse_urlencoded(kiln_arena *a, kiln_str in, size_t max_fields,
+    kiln_kvs *out, const char **why);
 
 /*
  * Parses a Cookie header ("a=1; b=2") into out, leniently as browsers
@@ -46,8 +46,8 @@ kiln_err kiln__parse_urlencoded(kiln_arena *a, kiln_str in,
  * max_cookies pairs are kept. Values in double quotes lose the quotes.
  * Names and values are not percent-decoded.
  */
-kiln_err kiln__parse_cookies(kiln_arena *a, kiln_str header,
-    size_t max_cookies, kiln_kvs *out);
+kiln_err kiln__parse_cookies(kiln_arena *a, kiln_str header, size_t max_cookies,
+    kiln_kvs *out);
 
 /*
  * Splits a Content-Type value into the lower-cased media type ("text/html",
@@ -65,7 +65,8 @@ kiln_err kiln__parse_content_type(kiln_arena *a, kiln_str in, kiln_str *mime,
  */
 kiln_err kiln__cgi_header_name(kiln_arena *a, kiln_str cgi, kiln_str *out);
 
-/* Returns true when s is an RFC 9110 token (header names, cookie names, methods). */
+/* Returns true when s is an RFC 9110 token (header names, cookie names,
+ * methods). */
 bool kiln__is_token(kiln_str s);
 
 /* Appends s to b HTML-escaped (& < > " ' as Django does). */

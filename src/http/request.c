@@ -51,9 +51,9 @@ kiln__req_init(kiln_req *req, kiln_app *app, kiln_arena *a,
 	req->scheme = param(params, "REQUEST_SCHEME");
 	https = param(params, "HTTPS");
 	if (req->scheme.len == 0)
-		req->scheme = https.len > 0 && !kiln_str_eq_c(https, "off")
-		    ? KILN_STR("https")
-		    : KILN_STR("http");
+		req->scheme = https.len > 0 && !kiln_str_eq_c(https, "off") ?
+		    KILN_STR("https") :
+		    KILN_STR("http");
 	kiln_kvs_init(&req->headers, a);
 	kiln_kvs_init(&req->route_args, a);
 	kiln_kvs_init(&req->g, a);
@@ -255,9 +255,9 @@ kiln_req_cookies(kiln_req *req)
 	kiln_kvs_init(&req->cookies, req->a);
 	req->parsed |= KILN__REQ_COOKIES;
 	h = kiln_req_header(req, "Cookie");
-	if (h != NULL && kiln__parse_cookies(req->a, *h,
-			     req->app->limits.max_cookies,
-			     &req->cookies) == KILN_ENOMEM)
+	if (h != NULL &&
+	    kiln__parse_cookies(req->a, *h, req->app->limits.max_cookies,
+		&req->cookies) == KILN_ENOMEM)
 		kiln_abort(req, 500);
 	return &req->cookies;
 }
@@ -295,8 +295,8 @@ kiln_arg_int(kiln_req *req, const char *name)
 	if (v == NULL)
 		kiln_abort_msg(req, 500, "route has no argument '%s'", name);
 	if (kiln_str_to_i64(*v, &i) != KILN_OK)
-		kiln_abort_msg(req, 500, "route argument '%s' is not an integer",
-		    name);
+		kiln_abort_msg(req, 500,
+		    "route argument '%s' is not an integer", name);
 	return i;
 }
 
@@ -376,7 +376,8 @@ kiln_url_for(kiln_req *req, const char *name, ...)
 	kiln_err rc;
 
 	if (name[0] == '.' && req->bpreg != NULL && req->bpreg->name[0] != '\0')
-		name = kiln_arena_printf(req->a, "%s%s", req->bpreg->name, name);
+		name =
+		    kiln_arena_printf(req->a, "%s%s", req->bpreg->name, name);
 	else if (name[0] == '.')
 		name++;
 	if (name == NULL)
@@ -416,6 +417,5 @@ kiln_url_build(const kiln_app *app, kiln_arena *a, const char *name,
 		kiln_kvs_init(&none, a);
 		args = &none;
 	}
-	return kiln__router_build(app->router, a, name, args, out, err,
-	    errlen);
+	return kiln__router_build(app->router, a, name, args, out, err, errlen);
 }

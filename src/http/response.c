@@ -22,42 +22,78 @@ const char *
 kiln_status_reason(int status)
 {
 	switch (status) {
-	case 100: return "Continue";
-	case 101: return "Switching Protocols";
-	case 200: return "OK";
-	case 201: return "Created";
-	case 202: return "Accepted";
-	case 204: return "No Content";
-	case 206: return "Partial Content";
-	case 301: return "Moved Permanently";
-	case 302: return "Found";
-	case 303: return "See Other";
-	case 304: return "Not Modified";
-	case 307: return "Temporary Redirect";
-	case 308: return "Permanent Redirect";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 406: return "Not Acceptable";
-	case 408: return "Request Timeout";
-	case 409: return "Conflict";
-	case 410: return "Gone";
-	case 411: return "Length Required";
-	case 412: return "Precondition Failed";
-	case 413: return "Content Too Large";
-	case 414: return "URI Too Long";
-	case 415: return "Unsupported Media Type";
-	case 422: return "Unprocessable Content";
-	case 429: return "Too Many Requests";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	default: return "Unknown";
+	case 100:
+		return "Continue";
+	case 101:
+		return "Switching Protocols";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 202:
+		return "Accepted";
+	case 204:
+		return "No Content";
+	case 206:
+		return "Partial Content";
+	case 301:
+		return "Moved Permanently";
+	case 302:
+		return "Found";
+	case 303:
+		return "See Other";
+	case 304:
+		return "Not Modified";
+	case 307:
+		return "Temporary Redirect";
+	case 308:
+		return "Permanent Redirect";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 406:
+		return "Not Acceptable";
+	case 408:
+		return "Request Timeout";
+	case 409:
+		return "Conflict";
+	case 410:
+		return "Gone";
+	case 411:
+		return "Length Required";
+	case 412:
+		return "Precondition Failed";
+	case 413:
+		return "Content Too Large";
+	case 414:
+		return "URI Too Long";
+	case 415:
+		return "Unsupported Media Type";
+	case 422:
+		return "Unprocessable Content";
+	case 429:
+		return "Too Many Requests";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	default:
+		return "Unknown";
 	}
 }
 
@@ -146,8 +182,8 @@ kiln_redirect(kiln_req *req, const char *url, int status)
 
 	if (status == 0)
 		status = 302;
-	if (status != 301 && status != 302 && status != 303 &&
-	    status != 307 && status != 308)
+	if (status != 301 && status != 302 && status != 303 && status != 307 &&
+	    status != 308)
 		kiln_abort_msg(req, 500, "redirect status %d is not a redirect",
 		    status);
 	resp = kiln_resp_new(req, status);
@@ -294,8 +330,8 @@ kiln_resp_set_cookie(kiln_resp *resp, const char *name, const char *value,
 	if (opts->domain != NULL)
 		kiln_buf_printf(&b, "; Domain=%s", opts->domain);
 	kiln_buf_printf(&b, "; Path=%s", opts->path != NULL ? opts->path : "/");
-	if (opts->secure || (opts->samesite != NULL &&
-				strcmp(opts->samesite, "None") == 0))
+	if (opts->secure ||
+	    (opts->samesite != NULL && strcmp(opts->samesite, "None") == 0))
 		kiln_buf_append_c(&b, "; Secure");
 	if (opts->http_only)
 		kiln_buf_append_c(&b, "; HttpOnly");
@@ -379,8 +415,7 @@ kiln__resp_head(const kiln_resp *resp, kiln_buf *out)
 		kiln_buf_append(out, "\r\n", 2);
 	}
 	if (resp->status != 204 && resp->status != 304 && resp->status >= 200)
-		kiln_buf_printf(out, "Content-Length: %zu\r\n",
-		    resp->body.len);
+		kiln_buf_printf(out, "Content-Length: %zu\r\n", resp->body.len);
 	kiln_buf_append(out, "\r\n", 2);
 	return out->oom ? KILN_ENOMEM : KILN_OK;
 }

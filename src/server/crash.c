@@ -52,9 +52,9 @@ frame(void *data, uintptr_t pc, const char *file, int line, const char *fn)
 	char buf[512];
 	int *depth = data;
 
-	snprintf(buf, sizeof(buf), "kiln:   #%d %s at %s:%d (0x%lx)\n", (*depth)++,
-	    fn != NULL ? fn : "??", file != NULL ? file : "??", line,
-	    (unsigned long)pc);
+	snprintf(buf, sizeof(buf), "kiln:   #%d %s at %s:%d (0x%lx)\n",
+	    (*depth)++, fn != NULL ? fn : "??", file != NULL ? file : "??",
+	    line, (unsigned long)pc);
 	say(buf);
 	return *depth >= 48; /* stop after 48 frames */
 }
@@ -77,8 +77,10 @@ on_crash(int sig)
 	char buf[128];
 	int depth = 0;
 
-	snprintf(buf, sizeof(buf), "kiln: worker %d crashed with signal %d; "
-	    "backtrace:\n", (int)getpid(), sig);
+	snprintf(buf, sizeof(buf),
+	    "kiln: worker %d crashed with signal %d; "
+	    "backtrace:\n",
+	    (int)getpid(), sig);
 	say(buf);
 	if (bt_state != NULL)
 		backtrace_full(bt_state, 0, frame, bt_error, &depth);

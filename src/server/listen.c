@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
-#include <errno.h>
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -48,8 +48,10 @@ listen_unix(const char *path, int mode, int backlog, char *err, size_t errlen)
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sun.sun_path)) {
-		snprintf(err, errlen, "unix socket path %s is longer than %zu "
-		    "bytes", path, sizeof(sun.sun_path) - 1);
+		snprintf(err, errlen,
+		    "unix socket path %s is longer than %zu "
+		    "bytes",
+		    path, sizeof(sun.sun_path) - 1);
 		return -1;
 	}
 	memcpy(sun.sun_path, path, strlen(path));
@@ -60,8 +62,10 @@ listen_unix(const char *path, int mode, int backlog, char *err, size_t errlen)
 			return -1;
 		}
 		if (unix_alive(&sun)) {
-			snprintf(err, errlen, "another server is listening on "
-			    "%s; stop it first", path);
+			snprintf(err, errlen,
+			    "another server is listening on "
+			    "%s; stop it first",
+			    path);
 			return -1;
 		}
 		unlink(path); /* a stale socket of a dead server */
@@ -140,8 +144,7 @@ listen_tcp(const char *spec, int backlog, char *err, size_t errlen)
 }
 
 int
-kiln__listen(const char *spec, int mode, int backlog, char *err,
-    size_t errlen)
+kiln__listen(const char *spec, int mode, int backlog, char *err, size_t errlen)
 {
 	if (strncmp(spec, "unix:", 5) == 0)
 		return listen_unix(spec + 5, mode, backlog, err, errlen);
@@ -187,8 +190,7 @@ allow_one(const char *s, size_t len, unsigned char addr[16],
 }
 
 kiln_err
-kiln__allow_parse(const char *list, kiln__allow *out, char *err,
-    size_t errlen)
+kiln__allow_parse(const char *list, kiln__allow *out, char *err, size_t errlen)
 {
 	const char *p, *end;
 	size_t len;
@@ -208,13 +210,17 @@ kiln__allow_parse(const char *list, kiln__allow *out, char *err,
 			continue;
 		}
 		if (out->n == KILN__ALLOW_MAX) {
-			snprintf(err, errlen, "server.allow_from: more than %d "
-			    "entries", KILN__ALLOW_MAX);
+			snprintf(err, errlen,
+			    "server.allow_from: more than %d "
+			    "entries",
+			    KILN__ALLOW_MAX);
 			return KILN_ECONFIG;
 		}
 		if (!allow_one(p, len, out->addr[out->n], &out->bits[out->n])) {
-			snprintf(err, errlen, "server.allow_from: '%.*s' is not "
-			    "an IP address or network", (int)len, p);
+			snprintf(err, errlen,
+			    "server.allow_from: '%.*s' is not "
+			    "an IP address or network",
+			    (int)len, p);
 			return KILN_ECONFIG;
 		}
 		out->n++;

@@ -21,8 +21,8 @@
  * loop answers the control socket (server.control_socket, mode 0600):
  * `APP status` reads the pool's status there from the master itself, so
  * it works even when every worker is busy or hung — exactly when it is
- * needed, and when a status page served by the workers cannot answer. On each tick the
- * master also kills workers whose request ran past server.timeout,
+ * needed, and when a status page served by the workers cannot answer. On each
+ * tick the master also kills workers whose request ran past server.timeout,
  * recycles those above server.max_rss, and (pm = dynamic) keeps the idle
  * count between min_spare and max_spare. The master holds its own copy of
  * the listening socket throughout, so connections queued during a reload
@@ -50,7 +50,7 @@
 #include "kiln_int.h"
 #include "server_int.h"
 
-#define TICK_MS        50
+#define TICK_MS	       50
 #define RESPAWN_MIN_MS 100  /* a worker that died younger waits this long */
 #define RSS_EVERY_MS   1000 /* how often RSS is read */
 
@@ -58,18 +58,18 @@
 typedef struct master {
 	kiln_app *app;
 	kiln__board *board;
-	kiln__pool_cfg pcs;      /* the pool settings (reloaded on HUP) */
+	kiln__pool_cfg pcs;	  /* the pool settings (reloaded on HUP) */
 	const kiln__pool_cfg *pc; /* &pcs */
 	const kiln__transport_ops *tp;
-	kiln__transport_cfg cfgs; /* the transport settings (likewise) */
+	kiln__transport_cfg cfgs;	/* the transport settings (likewise) */
 	const kiln__transport_cfg *cfg; /* &cfgs */
-	int generation;          /* current generation */
-	int64_t respawn_after;   /* no spawn before this (throttle) */
-	int64_t rss_checked;     /* last RSS pass */
-	pid_t new_master;        /* a USR2 child, or 0 */
-	int sig_fd;              /* signalfd of the blocked signals */
-	int ctl_fd;              /* control socket, or -1 */
-	bool upgraded;           /* a new master took over */
+	int generation;			/* current generation */
+	int64_t respawn_after;		/* no spawn before this (throttle) */
+	int64_t rss_checked;		/* last RSS pass */
+	pid_t new_master;		/* a USR2 child, or 0 */
+	int sig_fd;			/* signalfd of the blocked signals */
+	int ctl_fd;			/* control socket, or -1 */
+	bool upgraded;			/* a new master took over */
 } master;
 
 int64_t
@@ -93,7 +93,8 @@ kiln__wall_ms(void)
 void
 kiln__pool_cfg_load(kiln_app *app, kiln__pool_cfg *pc)
 {
-	pc->dynamic = strcmp(kiln_setting_str(app, "server.pm"), "dynamic") == 0;
+	pc->dynamic =
+	    strcmp(kiln_setting_str(app, "server.pm"), "dynamic") == 0;
 	pc->min_workers = (int)kiln_setting_int(app, "server.min_workers");
 	pc->max_workers = (int)kiln_setting_int(app, "server.max_workers");
 	pc->min_spare = (int)kiln_setting_int(app, "server.min_spare");
@@ -101,7 +102,8 @@ kiln__pool_cfg_load(kiln_app *app, kiln__pool_cfg *pc)
 	pc->timeout_ms = kiln_setting_int(app, "server.timeout");
 	pc->graceful_ms = kiln_setting_int(app, "server.graceful_timeout");
 	pc->max_rss_kb = kiln_setting_int(app, "server.max_rss") / 1024;
-	pc->max_requests = (uint64_t)kiln_setting_int(app, "server.max_requests");
+	pc->max_requests =
+	    (uint64_t)kiln_setting_int(app, "server.max_requests");
 	pc->max_requests_jitter =
 	    (uint64_t)kiln_setting_int(app, "server.max_requests_jitter");
 	pc->slow_ms = kiln_setting_int(app, "status.slow_threshold");
@@ -130,8 +132,7 @@ kiln__transport_cfg_load(kiln_app *app, int fd, kiln__transport_cfg *cfg)
 }
 
 /* Logs one line with the master's pid. */
-static void
-mlog(const char *fmt, ...) KILN_PRINTF(1, 2);
+static void mlog(const char *fmt, ...) KILN_PRINTF(1, 2);
 
 static void
 mlog(const char *fmt, ...)
@@ -162,7 +163,8 @@ count(const master *m, int gen, unsigned mask)
 	return n;
 }
 
-#define LIVE ((1u << KILN__W_STARTING) | (1u << KILN__W_IDLE) | (1u << KILN__W_BUSY))
+#define LIVE \
+	((1u << KILN__W_STARTING) | (1u << KILN__W_IDLE) | (1u << KILN__W_BUSY))
 
 /* Forks one worker into a free slot. Returns 0, or -1. */
 static int
@@ -248,9 +250,11 @@ reap(master *m)
 				if (WIFSIGNALED(status))
 					mlog("worker %d died of signal %d%s%s",
 					    (int)pid, WTERMSIG(status),
-					    s->state == KILN__W_BUSY ? " during "
-								     : "",
-					    s->state == KILN__W_BUSY ? s->url : "");
+					    s->state == KILN__W_BUSY ?
+						" during " :
+						"",
+					    s->state == KILN__W_BUSY ? s->url :
+								       "");
 				else if (WEXITSTATUS(status) != 0)
 					mlog("worker %d exited with status %d",
 					    (int)pid, WEXITSTATUS(status));
@@ -260,7 +264,8 @@ reap(master *m)
 					if (kiln__wall_ms() - s->started_at <
 					    RESPAWN_MIN_MS)
 						m->respawn_after =
-						    kiln__now_ms() + RESPAWN_MIN_MS;
+						    kiln__now_ms() +
+						    RESPAWN_MIN_MS;
 				}
 			}
 			s->pid = 0;
@@ -670,7 +675,8 @@ kiln__serve(kiln_app *app, kiln__board *board, const kiln__pool_cfg *pc,
 		if (m.pc->old_master > 0 && !retired_old &&
 		    count(&m, m.generation, 1u << KILN__W_IDLE) >=
 			board->target) {
-			/* After USR2: our workers accept; retire the old master. */
+			/* After USR2: our workers accept; retire the old
+			 * master. */
 			mlog("workers ready; stopping old master %d",
 			    (int)m.pc->old_master);
 			kill(m.pc->old_master, SIGTERM);

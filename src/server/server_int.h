@@ -33,10 +33,10 @@ typedef enum kiln__next_rc {
 #define KILN__ALLOW_MAX 32
 
 typedef struct kiln__allow {
-	bool any;                          /* "all": no check */
-	size_t n;                          /* entries used */
+	bool any;				 /* "all": no check */
+	size_t n;				 /* entries used */
 	unsigned char addr[KILN__ALLOW_MAX][16]; /* network, v4-mapped */
-	unsigned char bits[KILN__ALLOW_MAX];     /* prefix length (0-128) */
+	unsigned char bits[KILN__ALLOW_MAX];	 /* prefix length (0-128) */
 } kiln__allow;
 
 /*
@@ -51,15 +51,15 @@ bool kiln__allow_match(const kiln__allow *al, const struct sockaddr *sa);
 
 /* Settings a transport needs, read once before the workers fork. */
 typedef struct kiln__transport_cfg {
-	int listen_fd;             /* the listening socket, shared by workers */
-	size_t max_body;           /* bytes */
+	int listen_fd;		   /* the listening socket, shared by workers */
+	size_t max_body;	   /* bytes */
 	size_t max_params_bytes;   /* total PARAMS bytes per request */
-	size_t max_params;         /* PARAMS pairs per request */
+	size_t max_params;	   /* PARAMS pairs per request */
 	int64_t header_timeout_ms; /* time to receive params */
-	int64_t body_min_rate;     /* bytes per second a body must keep up */
+	int64_t body_min_rate;	   /* bytes per second a body must keep up */
 	int64_t write_timeout_ms;  /* time to write a response */
 	int64_t idle_timeout_ms;   /* keep-conn idle time */
-	kiln__allow allow;         /* TCP peers accepted */
+	kiln__allow allow;	   /* TCP peers accepted */
 } kiln__transport_cfg;
 
 typedef struct kiln__transport_ops {
@@ -71,8 +71,8 @@ typedef struct kiln__transport_ops {
 	 * as CGI pairs, body). Must return KILN__NEXT_STOP soon after
 	 * kiln__worker_stopping() turns true.
 	 */
-	kiln__next_rc (*next)(void *st, kiln_arena *a, kiln_kvs *params,
-	    kiln_str *body);
+	kiln__next_rc (
+	    *next)(void *st, kiln_arena *a, kiln_kvs *params, kiln_str *body);
 	/* Writes the response (CGI header block, body) and ends the request. */
 	kiln_err (*respond)(void *st, kiln_str head, kiln_str body);
 	/* Releases the state (closes any connection). */
@@ -90,48 +90,48 @@ extern const kiln__transport_ops kiln__transport_libfcgi;
  * reads the whole board.
  */
 #define KILN__SLOTS_MAX 1024 /* twice the worker limit: room for a reload */
-#define KILN__URL_MAX   160  /* bytes of the current URL kept per worker */
-#define KILN__SLOW_MAX  16   /* slow requests remembered */
+#define KILN__URL_MAX	160  /* bytes of the current URL kept per worker */
+#define KILN__SLOW_MAX	16   /* slow requests remembered */
 
 typedef enum kiln__wstate {
-	KILN__W_EMPTY,    /* no process */
+	KILN__W_EMPTY,	  /* no process */
 	KILN__W_STARTING, /* forked, not yet accepting */
-	KILN__W_IDLE,     /* waiting for a request */
-	KILN__W_BUSY,     /* handling a request */
+	KILN__W_IDLE,	  /* waiting for a request */
+	KILN__W_BUSY,	  /* handling a request */
 	KILN__W_STOPPING, /* told to stop; finishing its request */
 } kiln__wstate;
 
 typedef struct kiln__slot {
-	volatile pid_t pid;              /* the worker, 0 when empty */
-	volatile int state;              /* kiln__wstate */
-	volatile int generation;         /* reload generation it belongs to */
-	volatile uint64_t requests;      /* requests served */
-	volatile int64_t started_at;     /* fork time, Unix ms */
-	volatile int64_t req_start_ms;   /* monotonic ms, 0 when idle */
-	volatile uint64_t rss_kb;        /* resident set, filled by the master */
-	char url[KILN__URL_MAX];         /* "GET /path?q" while busy */
+	volatile pid_t pid;	       /* the worker, 0 when empty */
+	volatile int state;	       /* kiln__wstate */
+	volatile int generation;       /* reload generation it belongs to */
+	volatile uint64_t requests;    /* requests served */
+	volatile int64_t started_at;   /* fork time, Unix ms */
+	volatile int64_t req_start_ms; /* monotonic ms, 0 when idle */
+	volatile uint64_t rss_kb;      /* resident set, filled by the master */
+	char url[KILN__URL_MAX];       /* "GET /path?q" while busy */
 } kiln__slot;
 
 typedef struct kiln__slow {
-	int64_t at;               /* Unix ms when it finished or was killed */
-	int64_t ms;               /* duration */
-	pid_t pid;                /* worker */
-	bool killed;              /* ran past the timeout */
-	char url[KILN__URL_MAX];  /* "GET /path" */
+	int64_t at;		 /* Unix ms when it finished or was killed */
+	int64_t ms;		 /* duration */
+	pid_t pid;		 /* worker */
+	bool killed;		 /* ran past the timeout */
+	char url[KILN__URL_MAX]; /* "GET /path" */
 } kiln__slow;
 
 typedef struct kiln__board {
-	int64_t started_at;        /* master start, Unix ms */
-	pid_t master;              /* master pid */
-	volatile int target;       /* workers wanted now */
+	int64_t started_at;	    /* master start, Unix ms */
+	pid_t master;		    /* master pid */
+	volatile int target;	    /* workers wanted now */
 	volatile uint64_t accepted; /* requests handled by every worker ever */
 	volatile uint64_t killed_timeout; /* workers killed for a timeout */
-	volatile uint64_t respawns;       /* workers replaced after dying */
-	volatile uint64_t slow_count;     /* slow requests seen */
+	volatile uint64_t respawns;	  /* workers replaced after dying */
+	volatile uint64_t slow_count;	  /* slow requests seen */
 	kiln__slow slow[KILN__SLOW_MAX];  /* ring of the latest */
-	char pm[8];                /* "static" or "dynamic" */
-	char log_file[256];        /* reopened on USR1 ("" for stderr) */
-	int listen_fd;             /* for the queue length */
+	char pm[8];			  /* "static" or "dynamic" */
+	char log_file[256];		  /* reopened on USR1 ("" for stderr) */
+	int listen_fd;			  /* for the queue length */
 	kiln__slot slots[KILN__SLOTS_MAX];
 } kiln__board;
 
@@ -185,23 +185,23 @@ int kiln__listen(const char *spec, int mode, int backlog, char *err,
 
 /* What the master needs beyond the transport's settings. */
 typedef struct kiln__pool_cfg {
-	int workers;             /* static size, or dynamic start size */
-	bool dynamic;            /* pm = dynamic */
+	int workers;		      /* static size, or dynamic start size */
+	bool dynamic;		      /* pm = dynamic */
 	int min_workers, max_workers; /* dynamic bounds */
 	int min_spare, max_spare;     /* dynamic idle bounds */
-	int64_t timeout_ms;      /* request timeout (0: none) */
-	int64_t graceful_ms;     /* graceful stop bound */
-	int64_t max_rss_kb;      /* recycle above (0: none) */
-	uint64_t max_requests;   /* recycle after (0: never) */
+	int64_t timeout_ms;	      /* request timeout (0: none) */
+	int64_t graceful_ms;	      /* graceful stop bound */
+	int64_t max_rss_kb;	      /* recycle above (0: none) */
+	uint64_t max_requests;	      /* recycle after (0: never) */
 	uint64_t max_requests_jitter; /* plus up to this many */
-	int64_t slow_ms;         /* a request this long is logged as slow */
+	int64_t slow_ms;	   /* a request this long is logged as slow */
 	const char *settings_path; /* re-read on HUP (may be NULL) */
-	const char *pidfile;     /* or NULL */
-	const char *log_file;    /* or NULL: stderr */
-	const char *exe;         /* this binary, for USR2 */
-	char **argv;             /* the command line, for USR2 */
-	pid_t old_master;        /* after USR2: the master to retire, or 0 */
-	int ctl_fd;              /* control socket (listening), or -1 */
+	const char *pidfile;	   /* or NULL */
+	const char *log_file;	   /* or NULL: stderr */
+	const char *exe;	   /* this binary, for USR2 */
+	char **argv;		   /* the command line, for USR2 */
+	pid_t old_master;	   /* after USR2: the master to retire, or 0 */
+	int ctl_fd;		   /* control socket (listening), or -1 */
 } kiln__pool_cfg;
 
 /* Fills the settings-derived fields of pc (not workers, exe, argv, ...). */

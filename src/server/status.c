@@ -108,12 +108,16 @@ kiln__listen_queue(int fd, uint32_t *queued, uint32_t *max)
 	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
 		return KILN_EUNSUPPORTED;
 	*queued = ti.tcpi_unacked; /* on a listener: the accept queue */
-	*max = ti.tcpi_sacked;     /* and its limit */
+	*max = ti.tcpi_sacked;	   /* and its limit */
 	return KILN_OK;
 }
 
 static const char *const state_names[] = {
-	"empty", "starting", "idle", "busy", "stopping",
+	"empty",
+	"starting",
+	"idle",
+	"busy",
+	"stopping",
 };
 
 /* The board, which serve hangs on the app before it forks. */
@@ -159,15 +163,24 @@ worker_val(kiln_arena *a, kiln_val *list, const kiln__slot *s, int64_t now)
 	if (w == NULL || st < 0 || st > KILN__W_STOPPING)
 		return KILN_ENOMEM;
 	if (kiln_val_set(w, "pid", kiln_val_int(a, s->pid)) != KILN_OK ||
-	    kiln_val_set(w, "state", kiln_val_cstr(a, state_names[st])) != KILN_OK ||
-	    kiln_val_set(w, "generation", kiln_val_int(a, s->generation)) != KILN_OK ||
-	    kiln_val_set(w, "requests", kiln_val_int(a, (int64_t)s->requests)) != KILN_OK ||
-	    kiln_val_set(w, "rss_kb", kiln_val_int(a, (int64_t)s->rss_kb)) != KILN_OK ||
-	    kiln_val_set(w, "started_at", kiln_val_int(a, s->started_at / 1000)) != KILN_OK ||
-	    kiln_val_set(w, "current", st == KILN__W_BUSY
-		    ? kiln_val_cstr(a, s->url) : kiln_val_null(a)) != KILN_OK ||
-	    kiln_val_set(w, "busy_ms", kiln_val_int(a, st == KILN__W_BUSY &&
-		    s->req_start_ms != 0 ? now - s->req_start_ms : 0)) != KILN_OK)
+	    kiln_val_set(w, "state", kiln_val_cstr(a, state_names[st])) !=
+		KILN_OK ||
+	    kiln_val_set(w, "generation", kiln_val_int(a, s->generation)) !=
+		KILN_OK ||
+	    kiln_val_set(w, "requests",
+		kiln_val_int(a, (int64_t)s->requests)) != KILN_OK ||
+	    kiln_val_set(w, "rss_kb", kiln_val_int(a, (int64_t)s->rss_kb)) !=
+		KILN_OK ||
+	    kiln_val_set(w, "started_at",
+		kiln_val_int(a, s->started_at / 1000)) != KILN_OK ||
+	    kiln_val_set(w, "current",
+		st == KILN__W_BUSY ? kiln_val_cstr(a, s->url) :
+				     kiln_val_null(a)) != KILN_OK ||
+	    kiln_val_set(w, "busy_ms",
+		kiln_val_int(a,
+		    st == KILN__W_BUSY && s->req_start_ms != 0 ?
+			now - s->req_start_ms :
+			0)) != KILN_OK)
 		return KILN_ENOMEM;
 	return kiln_val_push(list, w);
 }
@@ -210,16 +223,19 @@ kiln__status_build(kiln_app *app, kiln_arena *a, kiln__board *b)
 	rc |= kiln_val_set(o, "pool", kiln_val_cstr(a, kiln_app_name(app)));
 	rc |= kiln_val_set(o, "pm", kiln_val_cstr(a, b->pm));
 	rc |= kiln_val_set(o, "master", kiln_val_int(a, b->master));
-	rc |= kiln_val_set(o, "started_at", kiln_val_int(a, b->started_at / 1000));
+	rc |= kiln_val_set(o, "started_at",
+	    kiln_val_int(a, b->started_at / 1000));
 	rc |= kiln_val_set(o, "target_workers", kiln_val_int(a, b->target));
 	rc |= kiln_val_set(o, "busy", kiln_val_int(a, busy));
 	rc |= kiln_val_set(o, "idle", kiln_val_int(a, idle));
-	rc |= kiln_val_set(o, "accepted", kiln_val_int(a, (int64_t)b->accepted));
+	rc |=
+	    kiln_val_set(o, "accepted", kiln_val_int(a, (int64_t)b->accepted));
 	rc |= kiln_val_set(o, "listen_queue", kiln_val_int(a, queued));
 	rc |= kiln_val_set(o, "listen_queue_max", kiln_val_int(a, max));
 	rc |= kiln_val_set(o, "killed_timeout",
 	    kiln_val_int(a, (int64_t)b->killed_timeout));
-	rc |= kiln_val_set(o, "respawns", kiln_val_int(a, (int64_t)b->respawns));
+	rc |=
+	    kiln_val_set(o, "respawns", kiln_val_int(a, (int64_t)b->respawns));
 	rc |= kiln_val_set(o, "slow_requests",
 	    kiln_val_int(a, (int64_t)b->slow_count));
 	rc |= kiln_val_set(o, "slow", slow);
@@ -289,8 +305,9 @@ status_view(kiln_req *req)
 	if (o == NULL)
 		kiln_abort(req, 500);
 	if ((fmt != NULL && kiln_str_eq_c(*fmt, "json")) ||
-	    (accept != NULL && memmem(accept->ptr, accept->len,
-				   "application/json", 16) != NULL)) {
+	    (accept != NULL &&
+		memmem(accept->ptr, accept->len, "application/json", 16) !=
+		    NULL)) {
 		resp = kiln_resp_json(req, 200, o);
 	} else {
 		kiln_buf_init(&out, kiln_req_arena(req), 2048);

@@ -34,9 +34,9 @@
 /* The worker's only mutable global state (STYLE.md section 6). */
 static struct kiln__worker {
 	volatile sig_atomic_t stopping; /* a stop signal arrived */
-	int listen_fd;                  /* the shared listening socket */
-	int dummy_fd;                   /* a socket that never listens */
-	const char *log_file;           /* the board's, reopened on USR1 */
+	int listen_fd;			/* the shared listening socket */
+	int dummy_fd;			/* a socket that never listens */
+	const char *log_file;		/* the board's, reopened on USR1 */
 } worker = { 0, -1, -1, NULL };
 
 bool
@@ -65,8 +65,8 @@ on_reopen(int sig)
 
 	(void)sig;
 	if (worker.log_file != NULL && worker.log_file[0] != '\0') {
-		fd = open(worker.log_file, O_WRONLY | O_CREAT | O_APPEND |
-			O_CLOEXEC, 0640);
+		fd = open(worker.log_file,
+		    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 		if (fd >= 0) {
 			dup2(fd, STDERR_FILENO);
 			close(fd);
@@ -116,8 +116,8 @@ slot_busy(kiln__slot *slot, const kiln_kvs *params)
 	n = snprintf(slot->url, sizeof(slot->url), "%.*s %.*s",
 	    m != NULL ? (int)(m->len > 16 ? 16 : m->len) : 1,
 	    m != NULL ? m->ptr : "-",
-	    u != NULL ? (int)(u->len > KILN__URL_MAX ? KILN__URL_MAX : u->len)
-		      : 1,
+	    u != NULL ? (int)(u->len > KILN__URL_MAX ? KILN__URL_MAX : u->len) :
+			1,
 	    u != NULL ? u->ptr : "-");
 	(void)n;
 	slot->req_start_ms = kiln__now_ms();
@@ -153,7 +153,8 @@ kiln__worker_run(kiln_app *app, const kiln__transport_ops *tp,
 	a = kiln_arena_new(16384);
 	st = tp->init(cfg);
 	if (a == NULL || st == NULL) {
-		fprintf(stderr, "kiln: worker %d: %s transport failed to start\n",
+		fprintf(stderr,
+		    "kiln: worker %d: %s transport failed to start\n",
 		    (int)getpid(), tp->name);
 		goto err;
 	}

@@ -49,6 +49,15 @@ class Author(models.Model):
         managed = False
 
 
+class Tag(models.Model):
+    name = models.CharField(max_length=30)
+
+    class Meta:
+        app_label = "blog"
+        db_table = "blog_tag"
+        managed = False
+
+
 class Post(models.Model):
     title = models.CharField(max_length=200)
     author = models.ForeignKey(Author, models.CASCADE, related_name="posts")
@@ -60,6 +69,7 @@ class Post(models.Model):
     published = models.DateField(null=True)
     created = models.DateTimeField()
     slug = models.SlugField(null=True)
+    tags = models.ManyToManyField(Tag, related_name="posts")
 
     class Meta:
         app_label = "blog"
@@ -95,6 +105,8 @@ def build(ops):
         name = op[0]
         if name == "authors":
             qs = Author.objects.all()
+        elif name == "tags":
+            qs = Tag.objects.all()
         elif name == "filter":
             qs = qs.filter(**{op[1]: op[2]})
         elif name in ("exclude", "not"):

@@ -26,7 +26,23 @@
 
 /* ---- the models (django_run.py declares the same ones) ---------------- */
 
-extern const kiln_model Author, Post;
+extern const kiln_model Author, Post, Tag;
+
+static const kiln_field tag_fields[] = {
+	{ .name = "id", .type = KILN_FIELD_AUTO },
+	{ .name = "name", .type = KILN_FIELD_CHAR, .max_length = 30 },
+};
+const kiln_model Tag = {
+	.app_label = "blog",
+	.name = "Tag",
+	.table = "blog_tag",
+	.fields = tag_fields,
+	.nfields = 2,
+};
+
+static const kiln_m2m post_m2m[] = {
+	{ .name = "tags", .to = &Tag, .related_name = "posts" },
+};
 
 static const kiln_field author_fields[] = {
 	{ .name = "id", .type = KILN_FIELD_AUTO },
@@ -73,7 +89,14 @@ const kiln_model Post = {
 	.fields = post_fields,
 	.nfields = sizeof(post_fields) / sizeof(post_fields[0]),
 	.ordering = post_order,
+	.m2m = post_m2m,
+	.nm2m = 1,
 };
+
+/* Tags, and which posts (1-based) carry each. */
+static const char *const tags[] = { "c", "sql", "o'reilly", "unused" };
+static const int tagged[][4] = { { 1, 2, 5, 0 }, { 2, 3, 0, 0 },
+	{ 3, 7, 8, 12 }, { 0, 0, 0, 0 } };
 
 /* ---- seeding --------------------------------------------------------- */
 
@@ -130,7 +153,7 @@ static int
 seed(kiln_app *app, kiln_arena *a)
 {
 	kiln_row *au[5], *p;
-	size_t i;
+	size_t i, k;
 
 	if (kiln_orm_drop_tables(app, NULL) != KILN_OK ||
 	    kiln_orm_create_tables(app, NULL) != KILN_OK)
@@ -164,6 +187,15 @@ seed(kiln_app *app, kiln_arena *a)
 		    kiln_row_set_str(p, "slug", posts[i].slug) != KILN_OK ||
 		    kiln_row_save(p) != KILN_OK)
 			return die(app, "post");
+	}
+	for (i = 0; i < 4; i++) {
+		p = kiln_row_new(app, a, &Tag);
+		if (p == NULL || kiln_row_set_str(p, "name", tags[i]) != KILN_OK ||
+		    kiln_row_save(p) != KILN_OK)
+			return die(app, "tag");
+		for (k = 0; k < 4 && tagged[i][k] != 0; k++)
+			if (kiln_row_m2m_add(p, "posts", tagged[i][k]) != KILN_OK)
+				return die(app, "tagging");
 	}
 	return 0;
 }
@@ -410,9 +442,13 @@ run(kiln_app *app, kiln_arena *a, const char *path)
 		if (str_at(kiln_val_at(ops, 0), 0) != NULL &&
 		    strcmp(str_at(kiln_val_at(ops, 0), 0), "authors") == 0)
 			qs = kiln_qs_new(app, a, &Author);
+		if (str_at(kiln_val_at(ops, 0), 0) != NULL &&
+		    strcmp(str_at(kiln_val_at(ops, 0), 0), "tags") == 0)
+			qs = kiln_qs_new(app, a, &Tag);
 		for (i = 0; i + 1 < n; i++) {
 			if (strcmp(str_at(kiln_val_at(ops, i), 0), "authors") ==
-			    0)
+				0 ||
+			    strcmp(str_at(kiln_val_at(ops, i), 0), "tags") == 0)
 				continue;
 			if (!apply(app, a, &qs, kiln_val_at(ops, i)))
 				break;
@@ -449,6 +485,7 @@ main(int argc, char **argv)
 	    kiln_setting_set(app, "database.url", url) != KILN_OK ||
 	    kiln_app_configure(app, NULL) != KILN_OK ||
 	    kiln_model_register(app, &Author) != KILN_OK ||
+	    kiln_model_register(app, &Tag) != KILN_OK ||
 	    kiln_model_register(app, &Post) != KILN_OK)
 		return die(app, "setup");
 	rc = argv[1][0] == 's' ? seed(app, a) : run(app, a, argv[3]);

@@ -60,8 +60,8 @@ view_g(kiln_req *req)
 
 	if (kiln_g_get(req, "leftover") != NULL)
 		return kiln_resp_text(req, 500, NULL, KILN_STR("g leaked"));
-	if (kiln_g_set(req, "leftover", kiln_arena_strdup(kiln_req_arena(req),
-		"x")) != KILN_OK)
+	if (kiln_g_set(req, "leftover",
+		kiln_arena_strdup(kiln_req_arena(req), "x")) != KILN_OK)
 		kiln_abort(req, 500);
 	return kiln_resp_printf(req, 200, "user=%s", seen != NULL ? seen : "-");
 }
@@ -70,15 +70,16 @@ static kiln_resp *
 view_bpname(kiln_req *req)
 {
 	return kiln_resp_printf(req, 200, "%s %s %s", kiln_req_blueprint(req),
-	    kiln_req_endpoint(req), kiln_url_for(req, ".item", "id", "7", NULL));
+	    kiln_req_endpoint(req),
+	    kiln_url_for(req, ".item", "id", "7", NULL));
 }
 
 static kiln_resp *
 before_a(kiln_req *req)
 {
 	mark("a");
-	if (kiln_g_set(req, "user", kiln_arena_strdup(kiln_req_arena(req),
-		"ann")) != KILN_OK)
+	if (kiln_g_set(req, "user",
+		kiln_arena_strdup(kiln_req_arena(req), "ann")) != KILN_OK)
 		kiln_abort(req, 500);
 	return NULL;
 }
@@ -223,7 +224,8 @@ START_TEST(test_app_hook_order)
 
 	r = kiln_client_get(c, "/");
 	ck_assert_int_eq(r->status, 200);
-	/* middleware ( before a, view V, after hooks newest first, ) teardown */
+	/* middleware ( before a, view V, after hooks newest first, ) teardown
+	 */
 	ck_assert_str_eq(trace, "(aV21)T");
 	ck_assert_ptr_nonnull(kiln_client_resp_header(r, "X-Mw"));
 	trace[0] = '\0';
@@ -283,11 +285,13 @@ START_TEST(test_app_null_view_is_500)
 {
 	kiln_app *app = make_app();
 	kiln_client *c = kiln_client_new(app);
-	kiln_signal *sig = kiln_signal_get(app, KILN_SIGNAL_GOT_REQUEST_EXCEPTION);
+	kiln_signal *sig =
+	    kiln_signal_get(app, KILN_SIGNAL_GOT_REQUEST_EXCEPTION);
 	const kiln_client_resp *r;
 
 	exceptions = 0;
-	ck_assert_int_eq(kiln_signal_connect(sig, on_signal, NULL, NULL), KILN_OK);
+	ck_assert_int_eq(kiln_signal_connect(sig, on_signal, NULL, NULL),
+	    KILN_OK);
 	r = kiln_client_get(c, "/null");
 	ck_assert_int_eq(r->status, 500);
 	ck_assert_ptr_nonnull(strstr(r->body.ptr, "Internal Server Error"));
@@ -367,9 +371,11 @@ START_TEST(test_app_registration_errors)
 	ck_assert_int_eq(kiln_route(kiln_app_bp(app), "GET", "/<bad", view_ok,
 			     NULL),
 	    KILN_EINVAL);
-	ck_assert_int_eq(kiln_route(kiln_app_bp(app), "GET", "/x", view_ok, "x"),
+	ck_assert_int_eq(kiln_route(kiln_app_bp(app), "GET", "/x", view_ok,
+			     "x"),
 	    KILN_OK);
-	ck_assert_int_eq(kiln_route(kiln_app_bp(app), "GET", "/y", view_ok, "x"),
+	ck_assert_int_eq(kiln_route(kiln_app_bp(app), "GET", "/y", view_ok,
+			     "x"),
 	    KILN_EEXIST);
 	kiln_app_free(app);
 }
@@ -382,11 +388,11 @@ START_TEST(test_app_request_signals)
 
 	started = finished = 0;
 	ck_assert_int_eq(kiln_signal_connect(kiln_signal_get(app,
-			     KILN_SIGNAL_REQUEST_STARTED),
+						 KILN_SIGNAL_REQUEST_STARTED),
 			     on_signal, app, NULL),
 	    KILN_OK);
 	ck_assert_int_eq(kiln_signal_connect(kiln_signal_get(app,
-			     KILN_SIGNAL_REQUEST_FINISHED),
+						 KILN_SIGNAL_REQUEST_FINISHED),
 			     on_signal, NULL, NULL),
 	    KILN_OK);
 	ck_assert_ptr_nonnull(kiln_client_get(c, "/"));

@@ -28,9 +28,9 @@ echo_args(kiln_req *req)
 	return kiln_resp_printf(req, 200, "n=%zu tags=%zu second=%.*s q=%s",
 	    args->n, kiln_kvs_count(args, KILN_STR("tag")), (int)tag.len,
 	    tag.ptr,
-	    kiln_req_arg(req, "q") != NULL
-		? kiln_str_cstr(kiln_req_arena(req), *kiln_req_arg(req, "q"))
-		: "-");
+	    kiln_req_arg(req, "q") != NULL ?
+		kiln_str_cstr(kiln_req_arena(req), *kiln_req_arg(req, "q")) :
+		"-");
 }
 
 static kiln_resp *
@@ -72,8 +72,11 @@ info(kiln_req *req)
 static kiln_resp *
 set_cookies(kiln_req *req)
 {
-	kiln_cookie_opts o = { .max_age = 3600, .secure = true,
-		.http_only = true, .samesite = "Strict", .path = "/p",
+	kiln_cookie_opts o = { .max_age = 3600,
+		.secure = true,
+		.http_only = true,
+		.samesite = "Strict",
+		.path = "/p",
 		.domain = "example.org" };
 	kiln_resp *resp = kiln_resp_text(req, 200, NULL, KILN_STR("ok"));
 
@@ -85,7 +88,8 @@ set_cookies(kiln_req *req)
 	    KILN_EINVAL);
 	ck_assert_int_eq(kiln_resp_set_cookie(resp, "b d", "x", NULL),
 	    KILN_EINVAL);
-	ck_assert_int_eq(kiln_resp_header_set(resp, "X-Evil", "a\r\nSet-Cookie: x=1"),
+	ck_assert_int_eq(kiln_resp_header_set(resp, "X-Evil",
+			     "a\r\nSet-Cookie: x=1"),
 	    KILN_EINVAL);
 	ck_assert_int_eq(kiln_resp_header_set(resp, "Bad Name", "v"),
 	    KILN_EINVAL);
@@ -115,8 +119,8 @@ del_cookie(kiln_req *req)
 static kiln_resp *
 go(kiln_req *req)
 {
-	return kiln_redirect(req, kiln_url_for(req, "item", "id", "a b/c",
-				      "next", "/x?y=1&z", NULL),
+	return kiln_redirect(req,
+	    kiln_url_for(req, "item", "id", "a b/c", "next", "/x?y=1&z", NULL),
 	    303);
 }
 
@@ -140,30 +144,43 @@ make_app(void)
 
 	ck_assert_ptr_nonnull(app);
 	r = kiln_app_bp(app);
-	ck_assert_int_eq(kiln_route(r, "GET", "/args", echo_args, "args"), KILN_OK);
-	ck_assert_int_eq(kiln_route(r, "POST", "/form", echo_form, "form"), KILN_OK);
-	ck_assert_int_eq(kiln_route(r, "POST,PUT", "/json", echo_json, "json"), KILN_OK);
-	ck_assert_int_eq(kiln_route(r, "GET,POST,DELETE", "/info", info, "info"), KILN_OK);
-	ck_assert_int_eq(kiln_route(r, "GET", "/set", set_cookies, "set"), KILN_OK);
-	ck_assert_int_eq(kiln_route(r, "GET", "/read", read_cookie, "read"), KILN_OK);
-	ck_assert_int_eq(kiln_route(r, "GET", "/del", del_cookie, "del"), KILN_OK);
+	ck_assert_int_eq(kiln_route(r, "GET", "/args", echo_args, "args"),
+	    KILN_OK);
+	ck_assert_int_eq(kiln_route(r, "POST", "/form", echo_form, "form"),
+	    KILN_OK);
+	ck_assert_int_eq(kiln_route(r, "POST,PUT", "/json", echo_json, "json"),
+	    KILN_OK);
+	ck_assert_int_eq(kiln_route(r, "GET,POST,DELETE", "/info", info,
+			     "info"),
+	    KILN_OK);
+	ck_assert_int_eq(kiln_route(r, "GET", "/set", set_cookies, "set"),
+	    KILN_OK);
+	ck_assert_int_eq(kiln_route(r, "GET", "/read", read_cookie, "read"),
+	    KILN_OK);
+	ck_assert_int_eq(kiln_route(r, "GET", "/del", del_cookie, "del"),
+	    KILN_OK);
 	ck_assert_int_eq(kiln_route(r, "GET", "/go", go, "go"), KILN_OK);
-	ck_assert_int_eq(kiln_route(r, "GET", "/item/<id>/", item, "item"), KILN_OK);
-	ck_assert_int_eq(kiln_route(r, "POST", "/submit", submit, "submit"), KILN_OK);
-	ck_assert_int_eq(kiln_setting_set(app, "limits.max_body", "64"), KILN_OK);
-	ck_assert_int_eq(kiln_setting_set(app, "limits.max_uri", "200"), KILN_OK);
-	ck_assert_int_eq(kiln_setting_set(app, "limits.max_fields", "5"), KILN_OK);
+	ck_assert_int_eq(kiln_route(r, "GET", "/item/<id>/", item, "item"),
+	    KILN_OK);
+	ck_assert_int_eq(kiln_route(r, "POST", "/submit", submit, "submit"),
+	    KILN_OK);
+	ck_assert_int_eq(kiln_setting_set(app, "limits.max_body", "64"),
+	    KILN_OK);
+	ck_assert_int_eq(kiln_setting_set(app, "limits.max_uri", "200"),
+	    KILN_OK);
+	ck_assert_int_eq(kiln_setting_set(app, "limits.max_fields", "5"),
+	    KILN_OK);
 	ck_assert_int_eq(kiln_app_configure(app, NULL), KILN_OK);
 	return app;
 }
 
-#define SETUP()                                                  \
-	kiln_app *app = make_app();                              \
-	kiln_client *c = kiln_client_new(app);                   \
-	const kiln_client_resp *r;                               \
+#define SETUP()                                \
+	kiln_app *app = make_app();            \
+	kiln_client *c = kiln_client_new(app); \
+	const kiln_client_resp *r;             \
 	ck_assert_ptr_nonnull(c)
-#define TEARDOWN()            \
-	kiln_client_free(c);  \
+#define TEARDOWN()           \
+	kiln_client_free(c); \
 	kiln_app_free(app)
 
 START_TEST(test_client_query_multivalue)
@@ -186,7 +203,8 @@ END_TEST
 START_TEST(test_client_form)
 {
 	SETUP();
-	r = kiln_client_post_form(c, "/form", "name", "Zoë & co", "x", "1", NULL);
+	r = kiln_client_post_form(c, "/form", "name", "Zoë & co", "x", "1",
+	    NULL);
 	ck_assert_int_eq(r->status, 200);
 	ck_assert_str_eq(r->body.ptr, "name=Zoë & co fields=2");
 	TEARDOWN();
@@ -196,9 +214,11 @@ END_TEST
 START_TEST(test_client_json_in_out)
 {
 	SETUP();
-	r = kiln_client_send_json(c, "POST", "/json", "{\"a\":[1,2.5,\"x\"],\"b\":null}");
+	r = kiln_client_send_json(c, "POST", "/json",
+	    "{\"a\":[1,2.5,\"x\"],\"b\":null}");
 	ck_assert_int_eq(r->status, 201);
-	ck_assert_str_eq(r->body.ptr, "{\"got\":{\"a\":[1,2.5,\"x\"],\"b\":null}}");
+	ck_assert_str_eq(r->body.ptr,
+	    "{\"got\":{\"a\":[1,2.5,\"x\"],\"b\":null}}");
 	ck_assert_str_eq(kiln_client_resp_header(r, "Content-Type")->ptr,
 	    "application/json");
 	r = kiln_client_send_json(c, "PUT", "/json", "{\"a\":");
@@ -218,11 +238,14 @@ START_TEST(test_client_headers_and_remote)
 
 	SETUP();
 	kiln_kvs_init(&h, a);
-	ck_assert_int_eq(kiln_kvs_add(&h, KILN_STR("User-Agent"), KILN_STR("curl/8")), KILN_OK);
+	ck_assert_int_eq(kiln_kvs_add(&h, KILN_STR("User-Agent"),
+			     KILN_STR("curl/8")),
+	    KILN_OK);
 	kiln_client_set_remote(c, "10.1.2.3", true);
 	r = kiln_client_request(c, "DELETE", "/info", &h, KILN_STR_NULL);
 	ck_assert_int_eq(r->status, 200);
-	ck_assert_str_eq(r->body.ptr, "DELETE https 10.1.2.3 testserver ua=curl/8");
+	ck_assert_str_eq(r->body.ptr,
+	    "DELETE https 10.1.2.3 testserver ua=curl/8");
 	kiln_arena_free(a);
 	TEARDOWN();
 }
@@ -237,8 +260,9 @@ START_TEST(test_client_cookie_jar)
 	ck_assert_int_eq(r->status, 200);
 	sc = kiln_client_resp_header(r, "Set-Cookie");
 	ck_assert_ptr_nonnull(sc);
-	ck_assert_str_eq(sc->ptr, "sid=abc123; Max-Age=3600; Domain=example.org; "
-				  "Path=/p; Secure; HttpOnly; SameSite=Strict");
+	ck_assert_str_eq(sc->ptr,
+	    "sid=abc123; Max-Age=3600; Domain=example.org; "
+	    "Path=/p; Secure; HttpOnly; SameSite=Strict");
 	ck_assert_str_eq(kiln_client_cookie(c, "sid")->ptr, "abc123");
 	ck_assert_str_eq(kiln_client_cookie(c, "plain")->ptr, "1");
 	r = kiln_client_get(c, "/read");
@@ -289,7 +313,8 @@ START_TEST(test_client_methods)
 	SETUP();
 	r = kiln_client_get(c, "/form");
 	ck_assert_int_eq(r->status, 405);
-	ck_assert_str_eq(kiln_client_resp_header(r, "Allow")->ptr, "POST, OPTIONS");
+	ck_assert_str_eq(kiln_client_resp_header(r, "Allow")->ptr,
+	    "POST, OPTIONS");
 	r = kiln_client_request(c, "OPTIONS", "/info", NULL, KILN_STR_NULL);
 	ck_assert_int_eq(r->status, 200);
 	ck_assert_str_eq(kiln_client_resp_header(r, "Allow")->ptr,

@@ -22,8 +22,8 @@
 
 #include <kiln/kiln.h>
 
-#include "suites.h"
 #include "server_int.h"
+#include "suites.h"
 
 /* A fresh socket path under /tmp. */
 static void
@@ -160,7 +160,8 @@ addr(const char *text, struct sockaddr_storage *ss)
 	if (inet_pton(AF_INET, text, &sin->sin_addr) == 1)
 		sin->sin_family = AF_INET;
 	else {
-		ck_assert_int_eq(inet_pton(AF_INET6, text, &sin6->sin6_addr), 1);
+		ck_assert_int_eq(inet_pton(AF_INET6, text, &sin6->sin6_addr),
+		    1);
 		sin6->sin6_family = AF_INET6;
 	}
 	return (const struct sockaddr *)ss;
@@ -188,7 +189,8 @@ START_TEST(test_server_allow_list)
 	ck_assert_int_eq(kiln__allow_parse("all", &al, err, sizeof(err)),
 	    KILN_OK);
 	ck_assert(kiln__allow_match(&al, addr("192.0.2.1", &ss)));
-	ck_assert_int_eq(kiln__allow_parse("10.0.0.0/33", &al, err, sizeof(err)),
+	ck_assert_int_eq(kiln__allow_parse("10.0.0.0/33", &al, err,
+			     sizeof(err)),
 	    KILN_ECONFIG);
 	ck_assert_ptr_nonnull(strstr(err, "10.0.0.0/33"));
 	ck_assert_int_eq(kiln__allow_parse("localhost", &al, err, sizeof(err)),
@@ -233,8 +235,9 @@ START_TEST(test_server_status_build)
 	    KILN_VAL_NULL);
 	kiln_buf_init(&out, a, 0);
 	ck_assert_int_eq(kiln__status_text(&out, o), KILN_OK);
-	ck_assert_ptr_nonnull(strstr(out.ptr, "workers:        2 (target 2, "
-					      "busy 1, idle 1)"));
+	ck_assert_ptr_nonnull(strstr(out.ptr,
+	    "workers:        2 (target 2, "
+	    "busy 1, idle 1)"));
 	ck_assert_ptr_nonnull(strstr(out.ptr, "GET /x"));
 	free(b);
 	kiln_arena_free(a);
