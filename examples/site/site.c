@@ -89,12 +89,14 @@ index_view(kiln_req *req)
 		"<li><a href=\"%s\">Say hello</a></li>\n"
 		"<li><a href=\"%s\">First post</a></li>\n"
 		"<li><a href=\"%s\">Archive 2024</a></li>\n"
-		"<li><a href=\"%s\">Server status (JSON)</a></li>\n</ul>\n",
+		"<li><a href=\"%s\">Server status (JSON)</a></li>\n"
+		"<li><a href=\"%s\">All posts (a template)</a></li>\n</ul>\n",
 		(const char *)kiln_g_get(req, "visitor"),
 		kiln_url_for(req, "hello", "name", "world", NULL),
 		kiln_url_for(req, "post", "id", "1", NULL),
 		kiln_url_for(req, "archive", "year", "2024", NULL),
-		kiln_url_for(req, "api.status", NULL)) != KILN_OK)
+		kiln_url_for(req, "api.status", NULL),
+		kiln_url_for(req, "posts", NULL)) != KILN_OK)
 		kiln_abort(req, 500);
 	return end_page(req, resp);
 }
@@ -344,6 +346,41 @@ blog_detail(kiln_req *req)
 	return end_page(req, resp);
 }
 
+/*
+ * The posts page, rendered from templates/posts.html (extends base.html,
+ * a loop with cycle and empty, an include, filters, {% now %}).
+ */
+static kiln_resp *
+posts_view(kiln_req *req)
+{
+	kiln_arena *a = kiln_req_arena(req);
+	kiln_val *ctx = kiln_val_map(a), *list = kiln_val_list(a), *p;
+	size_t i;
+
+	if (ctx == NULL || list == NULL)
+		kiln_abort(req, 500);
+	for (i = 0; i < 3; i++) {
+		p = kiln_val_map(a);
+		if (p == NULL ||
+		    kiln_val_set(p, "id", kiln_val_int(a, (int64_t)i + 1)) !=
+			KILN_OK ||
+		    kiln_val_set(p, "title", kiln_val_cstr(a, posts[i])) !=
+			KILN_OK ||
+		    kiln_val_set(p, "published",
+			kiln_val_datetime(a, 1709647629 + (int64_t)i * 86400,
+			    0)) != KILN_OK ||
+		    kiln_val_set(p, "body",
+			kiln_val_cstr(a, "Kiln renders <Django> templates, "
+					 "compiled once per worker.")) !=
+			KILN_OK ||
+		    kiln_val_push(list, p) != KILN_OK)
+			kiln_abort(req, 500);
+	}
+	if (kiln_val_set(ctx, "posts", list) != KILN_OK)
+		kiln_abort(req, 500);
+	return kiln_render(req, "posts.html", ctx);
+}
+
 /* App after hook: every dynamic response says who served it. */
 static kiln_resp *
 served_by(kiln_req *req, kiln_resp *resp)
@@ -415,6 +452,9 @@ main(int argc, char **argv)
 	    "cookie_set"));
 	CHECK(kiln_route(root, "GET", "/cookie/get", cookie_get_view,
 	    "cookie_get"));
+	CHECK(kiln_use(app, &kiln_templates));
+	CHECK(kiln_route(root, "GET", "/posts/", posts_view, "posts"));
+	CHECK(kiln_template_view(root, "/colophon/", "about.html", "colophon"));
 	CHECK(kiln_route(root, "GET", "/slow", slow_view, "slow"));
 	CHECK(kiln_route(root, "GET", "/crash", crash_view, "crash"));
 	CHECK(kiln_after_request(root, served_by));

@@ -96,10 +96,10 @@ typedef struct kiln_field {
  * either side.
  */
 typedef struct kiln_m2m {
-	const char *name;             /* "tags": letters, digits, _ */
-	const struct kiln_model *to;  /* the related model */
-	const char *table;            /* the link table, or NULL */
-	const char *related_name;     /* reverse name (NULL: "<model>_set") */
+	const char *name;	     /* "tags": letters, digits, _ */
+	const struct kiln_model *to; /* the related model */
+	const char *table;	     /* the link table, or NULL */
+	const char *related_name;    /* reverse name (NULL: "<model>_set") */
 } kiln_m2m;
 
 /* A model; static const. */
@@ -114,7 +114,7 @@ typedef struct kiln_model {
 	/* Groups of fields unique together ("author,slug"), NULL-ended. */
 	const char *const *unique_together;
 	const kiln_m2m *m2m; /* many-to-many relations */
-	size_t nm2m;         /* entries in m2m */
+	size_t nm2m;	     /* entries in m2m */
 } kiln_model;
 
 /*
@@ -237,8 +237,8 @@ KILN_API KILN_WARN_UNUSED kiln_err kiln_row_m2m_remove(kiln_row *r,
     const char *name, int64_t pk);
 KILN_API KILN_WARN_UNUSED kiln_err kiln_row_m2m_clear(kiln_row *r,
     const char *name);
-KILN_API KILN_WARN_UNUSED kiln_err kiln_row_m2m(kiln_row *r,
-    const char *name, kiln_row ***rows, size_t *n);
+KILN_API KILN_WARN_UNUSED kiln_err kiln_row_m2m(kiln_row *r, const char *name,
+    kiln_row ***rows, size_t *n);
 
 /*
  * Saves the row: an UPDATE when it has a primary key (an INSERT when no
@@ -345,15 +345,20 @@ KILN_API kiln_qs *kiln_qs_where(kiln_qs *qs, kiln_q *q);
  */
 KILN_API kiln_qs *kiln_qs_order_by(kiln_qs *qs, const char *field, ...);
 
-/* Python's qs[start:stop]: LIMIT/OFFSET. stop < 0 means no end. */
+/*
+ * Python's qs[start:stop]: LIMIT/OFFSET. stop -1 means no end; other
+ * negative values are refused when the QuerySet runs (as Django refuses
+ * negative indexing). A slice of a slice is relative to it.
+ */
 KILN_API kiln_qs *kiln_qs_slice(kiln_qs *qs, int64_t start, int64_t stop);
 
 /*
  * Loads related rows with one extra query per name after the main one:
  * a forward FK of this model ("author"), or a reverse relation, which is
  * the related_name of another model's FK to this one or, without one,
- * that model's name in lower case with "_set" ("comment_set"). Read them
- * with kiln_row_related and kiln_row_reverse.
+ * that model's name in lower case with "_set" ("comment_set"), or a
+ * many-to-many relation (either side). Read them with kiln_row_related,
+ * kiln_row_reverse and kiln_row_m2m.
  */
 KILN_API kiln_qs *kiln_qs_prefetch_related(kiln_qs *qs, const char *name);
 
@@ -426,6 +431,49 @@ KILN_API KILN_WARN_UNUSED kiln_err kiln_qs_delete(kiln_qs *qs, int64_t *n);
  */
 KILN_API KILN_WARN_UNUSED kiln_err kiln_qs_sql(kiln_qs *qs, const char *vendor,
     kiln_str *sql, size_t *nparams);
+
+/* ---- generic views ---------------------------------------------------- */
+
+/*
+ * ListView: a view calls kiln_render_list(req, &spec) with a static
+ * const spec. The context has object_list and <context_name> (default
+ * "<model>_list", lower case): lists of row maps (kiln_row_val), and
+ * with paginate_by, page_obj (number, num_pages, count, has_next,
+ * has_previous, has_other_pages, next_page_number,
+ * previous_page_number, start_index, end_index) and is_paginated. The
+ * page is ?page=N or ?page=last; another value is a 404. The template
+ * defaults to "<app_label>/<model>_list.html" in lower case.
+ * Renders with kiln_render (kiln_templates must be in use). May abort.
+ */
+typedef struct kiln_list_view {
+	const kiln_model *model;        /* the rows */
+	const char *template_name;      /* or NULL: the default */
+	size_t paginate_by;             /* rows per page (0: one page) */
+	const char *context_name;       /* or NULL: "<model>_list" */
+	kiln_qs *(*queryset)(kiln_req *req); /* or NULL: every row */
+} kiln_list_view;
+
+KILN_API kiln_resp *kiln_render_list(kiln_req *req, const kiln_list_view *v);
+
+/*
+ * DetailView: the row whose key is the route argument pk_arg (default
+ * "pk"), or whose slug_field (default "slug") is the argument slug_arg,
+ * as object and <context_name> (default the model's name in lower
+ * case); 404 when there is none. The template defaults to
+ * "<app_label>/<model>_detail.html". May abort.
+ */
+typedef struct kiln_detail_view {
+	const kiln_model *model;        /* the rows */
+	const char *template_name;      /* or NULL: the default */
+	const char *pk_arg;             /* or NULL: "pk" */
+	const char *slug_arg;           /* or NULL: look up by key */
+	const char *slug_field;         /* or NULL: "slug" */
+	const char *context_name;       /* or NULL: "<model>" */
+	kiln_qs *(*queryset)(kiln_req *req); /* or NULL: every row */
+} kiln_detail_view;
+
+KILN_API kiln_resp *kiln_render_detail(kiln_req *req,
+    const kiln_detail_view *v);
 
 /*
  * In a view: the one row of qs, or abort with 404 (none, or more than

@@ -27,6 +27,8 @@ typedef enum kiln_setting_type {
 	KILN_SETTING_BOOL,    /* true/false, yes/no, on/off, 1/0 */
 	KILN_SETTING_SIZE,    /* bytes, with optional k, m or g suffix */
 	KILN_SETTING_SECONDS, /* seconds, with optional ms, s, m or h suffix */
+	KILN_SETTING_PATH,    /* a path, or paths separated by ':'; relative
+				 ones in the file are relative to the file */
 	KILN_SETTING__MAX
 } kiln_setting_type;
 

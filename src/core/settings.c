@@ -24,6 +24,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -353,6 +354,9 @@ describe(const kiln_setting_def *d, char *buf, size_t size)
 	case KILN_SETTING_SECONDS:
 		what = "a duration in seconds (suffix ms, s, m or h allowed)";
 		break;
+	case KILN_SETTING_PATH:
+		snprintf(buf, size, "a path (or paths separated by ':')");
+		return;
 	default:
 		snprintf(buf, size, "text");
 		return;
@@ -479,7 +483,8 @@ parse_value(const kiln_setting_def *d, const char *text, int64_t *out)
 	kiln_err rc;
 
 	*out = 0;
-	if (d->type == KILN_SETTING_STR || d->type == KILN_SETTING_SECRET)
+	if (d->type == KILN_SETTING_STR || d->type == KILN_SETTING_SECRET ||
+	    d->type == KILN_SETTING_PATH)
 		return KILN_OK;
 	if (d->type == KILN_SETTING_BOOL)
 		return parse_bool(s, out);
@@ -541,7 +546,8 @@ store(kiln_app *app, entry *e, int lay, const char *text, const char *src,
 	if (e->def != NULL && parse_value(e->def, text, &num) != KILN_OK)
 		return bad_value(app, src, line, e->def, text);
 	if (e->def != NULL && e->def->type != KILN_SETTING_STR &&
-	    e->def->type != KILN_SETTING_SECRET)
+	    e->def->type != KILN_SETTING_SECRET &&
+	    e->def->type != KILN_SETTING_PATH)
 		t = trim(text);
 	else
 		t = kiln_str_c(text);
@@ -923,6 +929,47 @@ ini_read(char *str, int num, void *stream)
 }
 
 /*
+ * Makes each relative element of a PATH value (':'-separated) relative
+ * to the directory of the settings file it was read from, as an absolute
+ * path, so that a site's settings work whatever directory it runs in.
+ * Returns the new text in the settings arena, or NULL when out of memory.
+ */
+static const char *
+resolve_paths(parse *p, const char *value)
+{
+	char dir[PATH_MAX], abs[PATH_MAX], *slash;
+	const char *elem, *end;
+	kiln_buf b;
+
+	if (strlen(p->path) >= sizeof(dir))
+		return value;
+	memcpy(dir, p->path, strlen(p->path) + 1);
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (realpath(dir, abs) == NULL)
+		return value;
+	kiln_buf_init(&b, p->app->settings->a, strlen(value) + 64);
+	for (elem = value; ; elem = end + 1) {
+		end = strchr(elem, ':');
+		if (end == NULL)
+			end = elem + strlen(elem);
+		if (elem != value)
+			kiln_buf_append_char(&b, ':');
+		if (end > elem && elem[0] != '/')
+			kiln_buf_printf(&b, "%s/", abs);
+		kiln_buf_append(&b, elem, (size_t)(end - elem));
+		if (*end == '\0')
+			break;
+	}
+	return b.oom ? NULL : b.ptr;
+}
+
+/*
  * Handles one "key = value" line of section: builds "section.key" and
  * refuses keys outside a section, unknown keys in registered sections,
  * keys set twice and continuation lines (libinih would append an indented
@@ -955,6 +1002,10 @@ file_entry(parse *p, const char *section, const char *key, const char *value)
 	if (e->line != 0)
 		return fail(p->app, KILN_ECONFIG, p->path, p->line,
 		    "%s: set twice (first on line %d)", e->name, e->line);
+	if (e->def != NULL && e->def->type == KILN_SETTING_PATH &&
+	    (value = resolve_paths(p, value)) == NULL)
+		return kiln__app_error(p->app, KILN_ENOMEM,
+		    "settings: out of memory");
 	if ((rc = store(p->app, e, LAYER_FILE, value, p->path, p->line)) !=
 	    KILN_OK)
 		return rc;

@@ -226,8 +226,8 @@ resolve(cctx *c, const char *lookup, bool with_op, target *t)
 			 */
 			if (is_rev)
 				j = join_add_rev(c, j, tm, rfk);
-			else if ((j = join_add_rev(c, j, ref.link,
-				      ref.self)) != -2)
+			else if ((j = join_add_rev(c, j, ref.link, ref.self)) !=
+			    -2)
 				j = join_add(c, j, ref.link, ref.other);
 			if (j == -2)
 				return fail(c, KILN_ELIMIT,

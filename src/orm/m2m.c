@@ -41,9 +41,9 @@ link_register(kiln_app *app, const kiln__meta *mt, const kiln_m2m *r,
 	kiln_model *lm;
 	kiln_err rc;
 
-	table = r->table != NULL ? r->table
-				 : kiln_arena_printf(a, "%s_%s", m->table,
-				       r->name);
+	table = r->table != NULL ?
+	    r->table :
+	    kiln_arena_printf(a, "%s_%s", m->table, r->name);
 	src = lower(a, m->name);
 	dst = lower(a, r->to->name);
 	if (table == NULL || src == NULL || dst == NULL)
@@ -114,9 +114,9 @@ kiln__orm_m2m_register(kiln_app *app, kiln__meta *mt)
 			    r->to->name, m->name);
 		if ((rc = link_register(app, mt, r, &mt->through[k])) !=
 		    KILN_OK)
-			return rc == KILN_ENOMEM
-			    ? kiln__app_error(app, rc, "out of memory")
-			    : rc;
+			return rc == KILN_ENOMEM ?
+			    kiln__app_error(app, rc, "out of memory") :
+			    rc;
 	}
 	return KILN_OK;
 }
@@ -152,15 +152,15 @@ kiln__orm_m2m(kiln_app *app, const kiln_model *m, const char *name,
 				ref->link = mt->through[k];
 				ref->self = 1;
 				ref->other = 2;
-				ref->to = r->to == m ? mt
-						     : kiln__orm_meta(app,
-							   r->to);
+				ref->to = r->to == m ?
+				    mt :
+				    kiln__orm_meta(app, r->to);
 				return ref->to != NULL;
 			}
 			if (r->to == m &&
-			    (r->related_name != NULL
-				    ? strcmp(r->related_name, name) == 0
-				    : default_name(mt->m, name))) {
+			    (r->related_name != NULL ?
+				    strcmp(r->related_name, name) == 0 :
+				    default_name(mt->m, name))) {
 				ref->link = mt->through[k];
 				ref->self = 2;
 				ref->other = 1;
@@ -170,6 +170,20 @@ kiln__orm_m2m(kiln_app *app, const kiln_model *m, const char *name,
 		}
 	}
 	return false;
+}
+
+/* Drops what prefetch_related loaded for name: it is stale now. */
+static void
+forget_set(kiln_row *r, const char *name)
+{
+	kiln__rset **pp;
+
+	for (pp = &r->sets; *pp != NULL; pp = &(*pp)->next) {
+		if (strcmp((*pp)->name, name) == 0) {
+			*pp = (*pp)->next;
+			return;
+		}
+	}
 }
 
 /* Finds r's relation name; the row must be saved. */
@@ -184,6 +198,17 @@ ref_of(kiln_row *r, const char *name, kiln__m2mref *ref)
 		    "%s has no many-to-many relation named '%s'",
 		    r->mt->m->name, name);
 	return KILN_OK;
+}
+
+/* ref_of for the functions that change the links. */
+static kiln_err
+ref_change(kiln_row *r, const char *name, kiln__m2mref *ref)
+{
+	kiln_err rc = ref_of(r, name, ref);
+
+	if (rc == KILN_OK)
+		forget_set(r, name);
+	return rc;
 }
 
 /* The link rows of r (and of pk on the other side when pk > 0). */
@@ -206,7 +231,7 @@ kiln_row_m2m_add(kiln_row *r, const char *name, int64_t pk)
 	bool yes;
 	kiln_err rc;
 
-	if ((rc = ref_of(r, name, &ref)) != KILN_OK ||
+	if ((rc = ref_change(r, name, &ref)) != KILN_OK ||
 	    (rc = kiln_qs_exists(links(r, &ref, pk), &yes)) != KILN_OK)
 		return rc;
 	if (yes)
@@ -227,7 +252,7 @@ kiln_row_m2m_remove(kiln_row *r, const char *name, int64_t pk)
 	kiln__m2mref ref;
 	kiln_err rc;
 
-	if ((rc = ref_of(r, name, &ref)) != KILN_OK)
+	if ((rc = ref_change(r, name, &ref)) != KILN_OK)
 		return rc;
 	return kiln_qs_delete(links(r, &ref, pk), NULL);
 }
@@ -238,7 +263,7 @@ kiln_row_m2m_clear(kiln_row *r, const char *name)
 	kiln__m2mref ref;
 	kiln_err rc;
 
-	if ((rc = ref_of(r, name, &ref)) != KILN_OK)
+	if ((rc = ref_change(r, name, &ref)) != KILN_OK)
 		return rc;
 	return kiln_qs_delete(links(r, &ref, 0), NULL);
 }
@@ -247,6 +272,7 @@ kiln_err
 kiln_row_m2m(kiln_row *r, const char *name, kiln_row ***rows, size_t *n)
 {
 	const kiln_field *other, *self;
+	kiln__rset *set;
 	kiln__m2mref ref;
 	const char *lookup;
 	kiln_qs *qs;
@@ -256,6 +282,14 @@ kiln_row_m2m(kiln_row *r, const char *name, kiln_row ***rows, size_t *n)
 	*n = 0;
 	if ((rc = ref_of(r, name, &ref)) != KILN_OK)
 		return rc;
+	for (set = r->sets; set != NULL; set = set->next) {
+		if (strcmp(set->name, name) == 0) {
+			/* Loaded by prefetch_related. */
+			*rows = set->rows;
+			*n = set->n;
+			return KILN_OK;
+		}
+	}
 	/* From the other model back through the link: one JOIN. */
 	other = &ref.link->m->fields[ref.other];
 	self = &ref.link->m->fields[ref.self];

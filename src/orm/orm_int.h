@@ -19,9 +19,9 @@
 
 /* What registration computed for a model. */
 typedef struct kiln__meta {
-	const kiln_model *m; /* the model */
-	const char **cols;   /* column name of each field */
-	size_t pk;	     /* index of the primary key field */
+	const kiln_model *m;		   /* the model */
+	const char **cols;		   /* column name of each field */
+	size_t pk;			   /* index of the primary key field */
 	const struct kiln__meta **through; /* per m2m: its link model */
 } kiln__meta;
 
@@ -31,8 +31,8 @@ typedef struct kiln__meta {
  */
 typedef struct kiln__m2mref {
 	const kiln__meta *link; /* the link model */
-	size_t self, other;     /* FK field indexes in the link model */
-	const kiln__meta *to;   /* the other side's model */
+	size_t self, other;	/* FK field indexes in the link model */
+	const kiln__meta *to;	/* the other side's model */
 } kiln__m2mref;
 
 /* Finds the m2m relation called name on m (or its reverse name). */

@@ -210,9 +210,84 @@ reverse(kiln_qs *qs, kiln_row **rows, size_t n, const char *name,
 	return KILN_OK;
 }
 
+/*
+ * Many-to-many: one query on the link model with the far rows joined
+ * (select_related), in the far model's default order, filed on each row
+ * by the link's key to it.
+ */
+static kiln_err
+many(kiln_qs *qs, kiln_row **rows, size_t n, const char *name,
+    const kiln__m2mref *ref, const char *alias)
+{
+	const char *other = ref->link->m->fields[ref->other].name;
+	const char *const *ord = ref->to->m->ordering;
+	kiln_row **links;
+	kiln__rset **sets, *set;
+	kiln_val *keys;
+	keyed *idx, *hit;
+	size_t i, k, nl;
+	kiln_qs *lq;
+	kiln_err rc;
+
+	if ((keys = key_list(qs->a, rows, n, qs->mt->pk)) == NULL ||
+	    (idx = kiln_arena_calloc(qs->a, n ? n : 1, sizeof(*idx))) == NULL ||
+	    (sets = kiln_arena_calloc(qs->a, n ? n : 1, sizeof(*sets))) == NULL)
+		return kiln__app_error(qs->app, KILN_ENOMEM, "out of memory");
+	if ((rc = add_sets(qs, rows, n, name, sets)) != KILN_OK ||
+	    keys->u.list.n == 0)
+		return rc;
+	lq = kiln_qs_filter(kiln_qs_new(qs->app, qs->a, ref->link->m),
+	    kiln_arena_printf(qs->a, "%s__in", ref->link->cols[ref->self]),
+	    keys);
+	lq = kiln_qs_using(kiln_qs_select_related(lq, other), alias);
+	if (lq == NULL)
+		return kiln__app_error(qs->app, KILN_ENOMEM, "out of memory");
+	/* The far model's order, as kiln_row_m2m gives it. */
+	for (k = 0; ord != NULL && ord[k] != NULL; k++)
+		;
+	if (k > 0 &&
+	    (lq->order = kiln_arena_calloc(qs->a, k, sizeof(*lq->order))) !=
+		NULL) {
+		for (i = 0; i < k; i++)
+			lq->order[i] = kiln_arena_printf(qs->a, "%s%s__%s",
+			    ord[i][0] == '-' ? "-" : "", other,
+			    ord[i] + (ord[i][0] == '-'));
+		lq->norder = k;
+		lq->order_set = true;
+	}
+	if ((rc = kiln_qs_all(lq, &links, &nl)) != KILN_OK)
+		return rc;
+	for (i = 0; i < n; i++) {
+		idx[i].key = kiln_row_pk(rows[i]);
+		idx[i].p = sets[i];
+	}
+	qsort(idx, n, sizeof(*idx), keyed_cmp);
+	for (i = 0; i < nl; i++)
+		if ((hit = keyed_find(idx, n, links[i]->vals[ref->self].u.i)) !=
+		    NULL)
+			((kiln__rset *)hit->p)->n++;
+	for (i = 0; i < n; i++) {
+		if (sets[i]->n > 0 &&
+		    (sets[i]->rows = kiln_arena_calloc(qs->a, sets[i]->n,
+			 sizeof(kiln_row *))) == NULL)
+			return kiln__app_error(qs->app, KILN_ENOMEM,
+			    "out of memory");
+		sets[i]->n = 0;
+	}
+	for (i = 0; i < nl; i++) {
+		hit = keyed_find(idx, n, links[i]->vals[ref->self].u.i);
+		if (hit == NULL || links[i]->rel[ref->other] == NULL)
+			continue;
+		set = hit->p;
+		set->rows[set->n++] = links[i]->rel[ref->other];
+	}
+	return KILN_OK;
+}
+
 kiln_err
 kiln__orm_prefetch(kiln_qs *qs, kiln_row **rows, size_t n, const char *alias)
 {
+	kiln__m2mref ref;
 	const kiln__meta *from;
 	const char *name;
 	size_t i, fk;
@@ -227,6 +302,8 @@ kiln__orm_prefetch(kiln_qs *qs, kiln_row **rows, size_t n, const char *alias)
 		else if (kiln__orm_reverse(qs->app, qs->mt->m, name, &from,
 			     &fk))
 			rc = reverse(qs, rows, n, name, from, fk, alias);
+		else if (kiln__orm_m2m(qs->app, qs->mt->m, name, &ref))
+			rc = many(qs, rows, n, name, &ref, alias);
 		else
 			rc = kiln__app_error(qs->app, KILN_EINVAL,
 			    "prefetch_related: %s has no relation named '%s'",

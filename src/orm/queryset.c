@@ -194,6 +194,11 @@ kiln_qs_slice(kiln_qs *qs, int64_t start, int64_t stop)
 		n->errmsg = "negative indexing is not supported";
 		return n;
 	}
+	if (start > INT64_MAX - n->lo || stop > INT64_MAX - n->lo) {
+		n->err = KILN_ELIMIT;
+		n->errmsg = "slice bounds too large";
+		return n;
+	}
 	/* A slice of a slice is relative to it, as in Python. */
 	lo = n->lo + start;
 	hi = stop < 0 ? n->hi : n->lo + stop;

@@ -59,15 +59,15 @@ static kiln_err tpl_init_app(kiln_app *app, const kiln_ext *ext);
 static kiln_err tpl_init_worker(kiln_app *app, const kiln_ext *ext);
 
 static const kiln_setting_def tpl_settings[] = {
-	{ "templates.dirs", KILN_SETTING_STR, "templates", 0, 0,
+	{ "templates.dirs", KILN_SETTING_PATH, "templates", 0, 0,
 	    "template directories, colon-separated, searched in order" },
 	{ "templates.debug_reload", KILN_SETTING_BOOL, NULL, 0, 0,
 	    "recompile templates whose file changed (default: app.debug)" },
 	{ "templates.media_url", KILN_SETTING_STR, "/media/", 0, 0,
 	    "MEDIA_URL in template contexts" },
-	{ "static.dirs", KILN_SETTING_STR, NULL, 0, 0,
+	{ "static.dirs", KILN_SETTING_PATH, NULL, 0, 0,
 	    "directories collectstatic copies (default: app.static_dir)" },
-	{ "static.root", KILN_SETTING_STR, "staticfiles", 0, 0,
+	{ "static.root", KILN_SETTING_PATH, "staticfiles", 0, 0,
 	    "STATIC_ROOT: where collectstatic writes, nginx serves" },
 	{ "static.manifest", KILN_SETTING_BOOL, "false", 0, 0,
 	    "{% static %} uses STATIC_ROOT/staticfiles.json (hashed names)" },

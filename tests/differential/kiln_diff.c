@@ -190,11 +190,13 @@ seed(kiln_app *app, kiln_arena *a)
 	}
 	for (i = 0; i < 4; i++) {
 		p = kiln_row_new(app, a, &Tag);
-		if (p == NULL || kiln_row_set_str(p, "name", tags[i]) != KILN_OK ||
+		if (p == NULL ||
+		    kiln_row_set_str(p, "name", tags[i]) != KILN_OK ||
 		    kiln_row_save(p) != KILN_OK)
 			return die(app, "tag");
 		for (k = 0; k < 4 && tagged[i][k] != 0; k++)
-			if (kiln_row_m2m_add(p, "posts", tagged[i][k]) != KILN_OK)
+			if (kiln_row_m2m_add(p, "posts", tagged[i][k]) !=
+			    KILN_OK)
 				return die(app, "tagging");
 	}
 	return 0;

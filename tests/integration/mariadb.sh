@@ -89,6 +89,26 @@ mariadb --no-defaults --socket="$T/mysql.sock" -uroot -e \
     "CREATE DATABASE kiln_test; CREATE DATABASE kiln_test2;" ||
 	{ notok "create databases"; finish; }
 
+# The restart test (test_db_mysql_restart) restarts the server with this.
+cat >"$T/restart.sh" <<EOS
+#!/bin/sh
+kill \$(cat "$T/mysql.pid") || exit 1
+for i in \$(seq 1 100); do [ -f "$T/mysql.pid" ] || break; sleep 0.1; done
+# setsid: Check kills a test's process group when the test ends.
+setsid mariadbd --no-defaults --datadir="$T/mysql" --socket="$T/mysql.sock" \\
+    --skip-networking --pid-file="$T/mysql.pid" --log-error="$T/mysql.err" \\
+    --user="$ME" --innodb-buffer-pool-size=16M --innodb-log-file-size=8M \\
+    >>"$T/mysqld.out" 2>&1 </dev/null &
+for i in \$(seq 1 150); do
+	mariadb-admin --no-defaults --socket="$T/mysql.sock" -uroot ping \\
+	    >/dev/null 2>&1 && exit 0
+	sleep 0.2
+done
+exit 1
+EOS
+chmod +x "$T/restart.sh"
+export KILN_TEST_MYSQL_RESTART="$T/restart.sh"
+
 export KILN_TEST_MYSQL_URL="mysql://root@localhost/kiln_test?unix_socket=$T/mysql.sock"
 export KILN_TEST_MYSQL_URL2="mysql://root@localhost/kiln_test2?unix_socket=$T/mysql.sock"
 

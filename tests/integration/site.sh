@@ -308,6 +308,14 @@ esac
 req GET /about/
 expect "GET /about/" 200
 
+req GET /posts/
+expect "GET /posts/ renders templates/posts.html (extends, include, loop, filters)" \
+	200 "b:<h1>Posts</h1>" "b:3 posts, newest first." 'b:<tr class="even">' \
+	"b:March 6, 2024" "b:Kiln renders &lt;Django&gt; templates" \
+	'b:href="/static/site.css"' "B:<Django>"
+req GET /colophon/
+expect "GET /colophon/ is a TemplateView" 200 "b:This page is a TemplateView"
+
 req GET /api/status
 expect "GET /api/status is JSON" 200 "h:Content-Type=application/json"
 BODY=$(tr -d ' \n' <"$RUN/b")

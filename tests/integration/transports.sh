@@ -110,6 +110,8 @@ compare GET /blog/
 compare GET /blog/7/
 compare GET "/about?x=1"
 compare GET /about/
+compare GET /posts/
+compare GET /colophon/
 compare GET /hello/%zz/
 compare GET /hello/%ff/
 compare POST /api/echo -H 'Content-Type: application/json' \

@@ -518,6 +518,38 @@ START_TEST(test_db_mysql_reconnect)
 }
 END_TEST
 
+/*
+ * MariaDB only, with tests/integration/mariadb.sh's restart script: the
+ * server restarts under an idle connection; the next read and the next
+ * write both work (a worker is never left broken).
+ */
+START_TEST(test_db_mysql_restart)
+{
+	const char *url = getenv("KILN_TEST_MYSQL_URL");
+	const char *restart = getenv("KILN_TEST_MYSQL_RESTART");
+	kiln_app *app = app_with(url, NULL);
+	kiln_arena *a = kiln_arena_new(0);
+	kiln_db_conn *c = kiln_db_conn_get(app, NULL);
+	kiln_err rc;
+
+	ck_assert_ptr_nonnull(c);
+	OK(kiln_db_exec(c, "DROP TABLE IF EXISTS kr"));
+	OK(kiln_db_exec(c, "CREATE TABLE kr (i INT)"));
+	ck_assert_int_eq(one_int(c, a, "SELECT 6 * 7"), 42);
+	ck_assert_int_eq(system(restart), 0);
+	/* A read on a cached statement: reopened and retried. */
+	ck_assert_int_eq(one_int(c, a, "SELECT 6 * 7"), 42);
+	ck_assert_int_eq(system(restart), 0);
+	/* A write after a restart. */
+	rc = kiln_db_exec(c, "INSERT INTO kr VALUES (1)");
+	ck_assert_msg(rc == KILN_OK, "%s", kiln_app_errmsg(app));
+	ck_assert_int_eq(one_int(c, a, "SELECT COUNT(*) FROM kr"), 1);
+	OK(kiln_db_exec(c, "DROP TABLE kr"));
+	kiln_arena_free(a);
+	kiln_app_free(app);
+}
+END_TEST
+
 Suite *
 db_suite(void)
 {
@@ -536,6 +568,9 @@ db_suite(void)
 	tcase_add_test(tc, test_db_router_chain);
 	if (my != NULL && my[0] != '\0')
 		tcase_add_test(tc, test_db_mysql_reconnect);
+	if (my != NULL && my[0] != '\0' &&
+	    getenv("KILN_TEST_MYSQL_RESTART") != NULL)
+		tcase_add_test(tc, test_db_mysql_restart);
 	suite_add_tcase(s, tc);
 	return s;
 }

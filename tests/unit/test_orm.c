@@ -82,7 +82,9 @@ static const kiln_field post_fields[] = {
 };
 static const kiln_field tag_fields[] = {
 	{ .name = "id", .type = KILN_FIELD_AUTO },
-	{ .name = "name", .type = KILN_FIELD_CHAR, .max_length = 30,
+	{ .name = "name",
+	    .type = KILN_FIELD_CHAR,
+	    .max_length = 30,
 	    .flags = KILN_F_UNIQUE },
 };
 const kiln_model Tag = {
@@ -586,6 +588,10 @@ body_order_slice(fx *f)
 	    strstr(kiln_app_errmsg(f->app), "does not exist"));
 	ck_assert_int_eq(kiln_qs_get(qs, &r), KILN_ELIMIT);
 	ck_assert_ptr_nonnull(strstr(kiln_app_errmsg(f->app), "more than one"));
+	ck_assert_int_eq(kiln_qs_count(kiln_qs_slice(kiln_qs_slice(qs, 5, -1),
+					   INT64_MAX - 2, -1),
+			     &(int64_t){ 0 }),
+	    KILN_ELIMIT);
 	ck_assert_int_eq(kiln_qs_count(kiln_qs_slice(qs, 0, -2),
 			     &(int64_t){ 0 }),
 	    KILN_EINVAL);
@@ -1729,10 +1735,10 @@ body_m2m(fx *f)
 	/* Lookups across the relation, both ways. */
 	ck_assert_int_eq(count(kiln_qs_filter_s(posts(f), "tags__name", "sql")),
 	    2);
-	ck_assert_int_eq(count(kiln_qs_distinct(kiln_qs_filter(posts(f),
-			     "tags__name__in",
-			     list2(f, kiln_val_cstr(f->a, "c"),
-				 kiln_val_cstr(f->a, "sql"))))),
+	ck_assert_int_eq(count(kiln_qs_distinct(
+			     kiln_qs_filter(posts(f), "tags__name__in",
+				 list2(f, kiln_val_cstr(f->a, "c"),
+				     kiln_val_cstr(f->a, "sql"))))),
 	    2);
 	ck_assert_int_eq(count(kiln_qs_filter_s(tq, "posts__title", "beta")),
 	    2);
@@ -1749,6 +1755,29 @@ body_m2m(fx *f)
 					   kiln_val_cstr(f->a, "c")),
 			     &(int64_t){ 0 }),
 	    KILN_EUNSUPPORTED);
+	/* prefetch_related: one query for the posts, one for the tags. */
+	{
+		kiln_row **prow, **trow;
+		size_t np, nt;
+		uint64_t q0 = queries(f);
+
+		OK(kiln_qs_all(kiln_qs_prefetch_related(posts(f), "tags"),
+		    &prow, &np));
+		OK(kiln_row_m2m(prow[0], "tags", &trow, &nt));
+		ck_assert_uint_eq(nt, 2);
+		ck_assert_str_eq(kiln_row_str(trow[1], "name"), "sql");
+		OK(kiln_row_m2m(prow[1], "tags", &trow, &nt));
+		ck_assert_uint_eq(nt, 2);
+		OK(kiln_row_m2m(prow[2], "tags", &trow, &nt));
+		ck_assert_uint_eq(nt, 0);
+		ck_assert_uint_eq(queries(f) - q0, 2);
+		OK(kiln_qs_all(kiln_qs_prefetch_related(kiln_qs_order_by(tq,
+							    "id", NULL),
+				   "posts"),
+		    &trow, &nt));
+		OK(kiln_row_m2m(trow[1], "posts", &prow, &np));
+		ck_assert_uint_eq(np, 2);
+	}
 	/* remove, clear, and deleting a side removes its links. */
 	OK(kiln_row_m2m_remove(alpha, "tags", kiln_row_pk(tags[1])));
 	OK(kiln_row_m2m(alpha, "tags", &rows, &n));

@@ -732,6 +732,34 @@ START_TEST(test_settings_core_limits_cached)
 }
 END_TEST
 
+/* PATH values in a file are relative to the file; the environment's are not. */
+START_TEST(test_settings_paths_relative_to_file)
+{
+	kiln_app *app = new_app();
+	char path[64], want[128];
+
+	ck_assert_int_eq(configure_text(app,
+			     "[server]\nlog_file = logs/site.log\n"
+			     "pidfile = /run/x.pid\n[app]\n"
+			     "static_dir = a:/abs/b::c\n",
+			     path),
+	    KILN_OK);
+	/* mkstemp made the file in /tmp, so relative means /tmp/... */
+	ck_assert_str_eq(kiln_setting_str(app, "server.log_file"),
+	    "/tmp/logs/site.log");
+	ck_assert_str_eq(kiln_setting_str(app, "server.pidfile"), "/run/x.pid");
+	snprintf(want, sizeof(want), "/tmp/a:/abs/b::/tmp/c");
+	ck_assert_str_eq(kiln_setting_str(app, "app.static_dir"), want);
+	kiln_app_free(app);
+	app = new_app();
+	setenv("KILN_SERVER_LOG_FILE", "rel.log", 1);
+	ck_assert_int_eq(kiln_app_configure(app, NULL), KILN_OK);
+	ck_assert_str_eq(kiln_setting_str(app, "server.log_file"), "rel.log");
+	unsetenv("KILN_SERVER_LOG_FILE");
+	kiln_app_free(app);
+}
+END_TEST
+
 Suite *
 settings_suite(void)
 {
@@ -739,6 +767,7 @@ settings_suite(void)
 	TCase *tc = tcase_create("settings");
 
 	tcase_add_test(tc, test_settings_defaults);
+	tcase_add_test(tc, test_settings_paths_relative_to_file);
 	tcase_add_test(tc, test_settings_mistyped_getters);
 	tcase_add_test(tc, test_settings_file_every_type);
 	tcase_add_test(tc, test_settings_size_and_seconds_units);
