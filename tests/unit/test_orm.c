@@ -11,6 +11,8 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1801,6 +1803,129 @@ START_TEST(test_orm_m2m)
 }
 END_TEST
 
+static const kiln_list_view post_list_spec = {
+	.model = &Post,
+	.paginate_by = 2,
+};
+static const kiln_detail_view post_detail_spec = { .model = &Post };
+static const kiln_detail_view post_slug_spec = {
+	.model = &Post,
+	.slug_arg = "slug",
+	.template_name = "blog/post_detail.html",
+};
+
+static kiln_resp *
+list_view(kiln_req *req)
+{
+	return kiln_render_list(req, &post_list_spec);
+}
+
+static kiln_resp *
+detail_view(kiln_req *req)
+{
+	return kiln_render_detail(req, &post_detail_spec);
+}
+
+static kiln_resp *
+slug_view(kiln_req *req)
+{
+	return kiln_render_detail(req, &post_slug_spec);
+}
+
+static void
+spit(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static const char *
+body_of(kiln_client *cl, const char *target, int status)
+{
+	const kiln_client_resp *r = kiln_client_get(cl, target);
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert_msg(r->status == status, "%s: %d (%s)", target, r->status,
+	    r->body.ptr);
+	return r->body.ptr;
+}
+
+static void
+body_generic_views(fx *f)
+{
+	char dir[] = "/tmp/kiln-gv-XXXXXX", path[128];
+	kiln_row *au[3], *p;
+	kiln_client *cl;
+	fx g;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/blog", dir);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/blog/post_list.html", dir);
+	spit(path, "{% for p in post_list %}{{ p.title }};{% endfor %}"
+		   "|{{ page_obj.number }}/{{ page_obj.num_pages }}"
+		   "|{% if is_paginated %}P{% endif %}"
+		   "|{% if page_obj.has_next %}{{ page_obj.next_page_number }}"
+		   "{% endif %}");
+	snprintf(path, sizeof(path), "%s/blog/post_detail.html", dir);
+	spit(path, "{{ object.title }} by {{ post.author_id }}");
+	/* An app of its own: extensions come before configure. */
+	g.a = f->a;
+	g.mysql = f->mysql;
+	g.app = kiln_app_new("views");
+	OK(kiln_use(g.app, &kiln_db));
+	OK(kiln_use(g.app, &kiln_templates));
+	OK(kiln_setting_set(g.app, "database.url", f->mysql
+		    ? getenv("KILN_TEST_MYSQL_URL")
+		    : "sqlite::memory:"));
+	OK(kiln_setting_set(g.app, "templates.dirs", dir));
+	OK(kiln_app_configure(g.app, NULL));
+	OK(kiln_model_register(g.app, &Author));
+	OK(kiln_model_register(g.app, &Tag));
+	OK(kiln_model_register(g.app, &Post));
+	OK(kiln_model_register(g.app, &Comment));
+	OK(kiln_orm_drop_tables(f->app, NULL));
+	OK(kiln_orm_drop_tables(g.app, NULL));
+	OK(kiln_orm_create_tables(g.app, NULL));
+	seed(&g, au);
+	OK(kiln_qs_get(kiln_qs_filter_s(kiln_qs_new(g.app, g.a, &Post), "title",
+			   "delta"),
+	    &p));
+	OK(kiln_row_set_str(p, "slug", "the-delta"));
+	OK(kiln_row_save(p));
+	OK(kiln_route(kiln_app_bp(g.app), "GET", "/posts", list_view, NULL));
+	OK(kiln_route(kiln_app_bp(g.app), "GET", "/posts/<int:pk>",
+	    detail_view, NULL));
+	OK(kiln_route(kiln_app_bp(g.app), "GET", "/s/<slug>", slug_view,
+	    NULL));
+	cl = kiln_client_new(g.app);
+	ck_assert_str_eq(body_of(cl, "/posts", 200), "Alpha;beta;|1/3|P|2");
+	ck_assert_str_eq(body_of(cl, "/posts?page=2", 200),
+	    "Gamma ray;delta;|2/3|P|3");
+	ck_assert_str_eq(body_of(cl, "/posts?page=last", 200),
+	    "Epsilon;|3/3|P|");
+	body_of(cl, "/posts?page=4", 404);
+	body_of(cl, "/posts?page=x", 404);
+	ck_assert_str_eq(body_of(cl, "/posts/2", 200), "beta by 1");
+	body_of(cl, "/posts/999", 404);
+	ck_assert_str_eq(body_of(cl, "/s/the-delta", 200), "delta by 2");
+	body_of(cl, "/s/nope", 404);
+	kiln_client_free(cl);
+	OK(kiln_orm_drop_tables(g.app, NULL));
+	kiln_app_free(g.app);
+	ck_assert_int_eq(system(kiln_arena_printf(f->a, "rm -rf '%s'", dir)),
+	    0);
+}
+
+START_TEST(test_orm_generic_views)
+{
+	each_backend(body_generic_views);
+}
+END_TEST
+
 START_TEST(test_orm_register_errors)
 {
 	static const kiln_field nopk[] = {
@@ -1881,6 +2006,7 @@ orm_suite(void)
 	tcase_add_test(tc, test_orm_reverse_lookups);
 	tcase_add_test(tc, test_orm_annotate);
 	tcase_add_test(tc, test_orm_m2m);
+	tcase_add_test(tc, test_orm_generic_views);
 	suite_add_tcase(s, tc);
 	return s;
 }
