@@ -393,3 +393,18 @@ kiln_now_ms() {
 	ns=$(date +%s%N)
 	printf '%s\n' $((ns / 1000000))
 }
+
+# kiln_site_db SITE SETTINGS DIR
+# Prepares the example site's database: unless DATABASE_URL is set already
+# (mysql://... for MariaDB), points it at DIR/site.sqlite3 and exports it;
+# then applies the pending migrations and seeds an empty blog. The pool
+# started afterwards inherits DATABASE_URL.
+kiln_site_db() {
+	local site=$1 settings=$2 dir=$3
+	if [ -z "${DATABASE_URL:-}" ]; then
+		DATABASE_URL=sqlite://$dir/site.sqlite3
+		export DATABASE_URL
+	fi
+	"$site" --settings "$settings" migrate >/dev/null &&
+		"$site" --settings "$settings" seed >/dev/null
+}

@@ -51,14 +51,14 @@ json_view(kiln_req *req)
 }
 
 /* Registers a route or stops main with the app's message. */
-#define CHECK(call)                                                   \
-	do {                                                          \
-		if ((call) != KILN_OK) {                              \
-			fprintf(stderr, "bench_app: %s\n",            \
-			    kiln_app_errmsg(app));                    \
-			kiln_app_free(app);                           \
-			return 1;                                     \
-		}                                                     \
+#define CHECK(call)                                        \
+	do {                                               \
+		if ((call) != KILN_OK) {                   \
+			fprintf(stderr, "bench_app: %s\n", \
+			    kiln_app_errmsg(app));         \
+			kiln_app_free(app);                \
+			return 1;                          \
+		}                                          \
 	} while (0)
 
 int
@@ -73,8 +73,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	root = kiln_app_bp(app);
-	CHECK(kiln_route(root, "GET", "/plaintext", plaintext_view,
-	    "plaintext"));
+	CHECK(
+	    kiln_route(root, "GET", "/plaintext", plaintext_view, "plaintext"));
 	CHECK(kiln_route(root, "GET", "/json", json_view, "json"));
 	rc = kiln_main(app, argc, argv);
 	kiln_app_free(app);

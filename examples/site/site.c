@@ -3,7 +3,9 @@
  *
  * The example site: a few pages that show Kiln's core — routing with
  * converters and a regex rule, url_for, a blueprint with its own hook,
- * app hooks, abort with a custom 404 page, cookies, and a JSON API.
+ * app hooks, abort with a custom 404 page, cookies, and a JSON API — plus
+ * templates and a blog whose posts live in the database (models,
+ * migrations, a ListView with pagination and a DetailView).
  * scripts/quickstart serves it behind nginx; tests/integration/site.sh
  * checks every page through nginx.
  */
@@ -17,8 +19,48 @@
 
 #include <kiln/kiln.h>
 
-/* The posts the blog shows (a database arrives with the ORM). */
+/* The posts of the template page (/posts/); the blog's are in the database. */
 static const char *const posts[] = { "Post 1", "Post 2", "Post 3" };
+
+/*
+ * The blog's models: an author and their posts, newest first. Tables come
+ * from migrations/blog/ (`site makemigrations` wrote them, `site migrate`
+ * applies them, on SQLite or MariaDB alike).
+ */
+static const kiln_field author_fields[] = {
+	{ .name = "id", .type = KILN_FIELD_AUTO },
+	{ .name = "name", .type = KILN_FIELD_CHAR, .max_length = 100 },
+};
+static const kiln_model Author = {
+	.app_label = "blog",
+	.name = "Author",
+	.table = "blog_author",
+	.fields = author_fields,
+	.nfields = 2,
+};
+
+static const char *const post_order[] = { "-created", "-id", NULL };
+static const kiln_field post_fields[] = {
+	{ .name = "id", .type = KILN_FIELD_AUTO },
+	{ .name = "title", .type = KILN_FIELD_CHAR, .max_length = 200 },
+	{ .name = "body", .type = KILN_FIELD_TEXT },
+	{ .name = "author",
+	    .type = KILN_FIELD_FK,
+	    .to = &Author,
+	    .on_delete = KILN_ON_DELETE_CASCADE,
+	    .related_name = "posts" },
+	{ .name = "created",
+	    .type = KILN_FIELD_DATETIME,
+	    .flags = KILN_F_AUTO_NOW_ADD },
+};
+static const kiln_model Post = {
+	.app_label = "blog",
+	.name = "Post",
+	.table = "blog_post",
+	.fields = post_fields,
+	.nfields = 5,
+	.ordering = post_order,
+};
 
 /* Appends s to resp's body HTML-escaped. */
 static void
@@ -314,37 +356,102 @@ not_found(kiln_req *req, int status)
 	return end_page(req, resp);
 }
 
+/* The blog's posts with their authors, in one query (select_related). */
+static kiln_qs *
+posts_with_authors(kiln_req *req)
+{
+	return kiln_qs_select_related(kiln_objects(req, &Post), "author");
+}
+
+/* ListView: templates/blog/post_list.html, five posts a page. */
+static const kiln_list_view blog_list = {
+	.model = &Post,
+	.paginate_by = 5,
+	.queryset = posts_with_authors,
+};
+
+/* DetailView: templates/blog/post_detail.html, 404 for an unknown pk. */
+static const kiln_detail_view blog_post = {
+	.model = &Post,
+	.queryset = posts_with_authors,
+};
+
 static kiln_resp *
 blog_index(kiln_req *req)
 {
-	kiln_resp *resp = page(req, 200, "Blog");
-	int i;
-	char id[8];
-
-	if (kiln_resp_printf_body(resp, "<h1>Blog index</h1>\n<ul>\n") !=
-	    KILN_OK)
-		kiln_abort(req, 500);
-	for (i = 0; i < 3; i++) {
-		snprintf(id, sizeof(id), "%d", i + 1);
-		if (kiln_resp_printf_body(resp,
-			"<li><a href=\"%s\">%s</a></li>\n",
-			kiln_url_for(req, ".detail", "id", id, NULL),
-			posts[i]) != KILN_OK)
-			kiln_abort(req, 500);
-	}
-	return end_page(req, resp);
+	return kiln_render_list(req, &blog_list);
 }
 
 static kiln_resp *
 blog_detail(kiln_req *req)
 {
-	kiln_resp *resp = page(req, 200, "Blog post");
-
-	if (kiln_resp_printf_body(resp, "<h1>Blog post %lld</h1>\n",
-		(long long)kiln_arg_int(req, "id")) != KILN_OK)
-		kiln_abort(req, 500);
-	return end_page(req, resp);
+	return kiln_render_detail(req, &blog_post);
 }
+
+/* The posts `site seed` writes into an empty blog. */
+static const char *const seed_posts[][2] = {
+	{ "Hello, Kiln", "A web framework for C, behind nginx." },
+	{ "Templates", "Django's template language, compiled once per worker." },
+	{ "The ORM", "Models in C, lazy QuerySets, SQLite and MariaDB." },
+	{ "Blueprints", "Routes, hooks and error handlers under a prefix." },
+	{ "The pool", "Prefork FastCGI workers, reloaded without a gap." },
+	{ "Signals", "request_started, post_save and your own." },
+	{ "Static files", "Served by nginx, never by a worker." },
+};
+
+/*
+ * `site seed`: gives an empty blog an author and seven posts, so the
+ * example has something to show (and to paginate). Does nothing when
+ * there are posts already.
+ */
+static int
+cmd_seed(kiln_app *app, int argc, char **argv)
+{
+	kiln_arena *a = kiln_arena_new(0);
+	kiln_row *author, *p;
+	int64_t n = 0;
+	size_t i;
+	int rc = 1;
+
+	(void)argc;
+	(void)argv;
+	if (a == NULL)
+		return 1;
+	if (kiln_qs_count(kiln_qs_new(app, a, &Post), &n) != KILN_OK)
+		goto out;
+	if (n > 0) {
+		printf("seed: the blog has %lld posts already\n", (long long)n);
+		rc = 0;
+		goto out;
+	}
+	author = kiln_row_new(app, a, &Author);
+	if (author == NULL ||
+	    kiln_row_set_str(author, "name", "Ada") != KILN_OK ||
+	    kiln_row_save(author) != KILN_OK)
+		goto out;
+	for (i = 0; i < sizeof(seed_posts) / sizeof(seed_posts[0]); i++) {
+		p = kiln_row_new(app, a, &Post);
+		if (p == NULL ||
+		    kiln_row_set_str(p, "title", seed_posts[i][0]) != KILN_OK ||
+		    kiln_row_set_str(p, "body", seed_posts[i][1]) != KILN_OK ||
+		    kiln_row_set_int(p, "author", kiln_row_pk(author)) !=
+			KILN_OK ||
+		    kiln_row_save(p) != KILN_OK)
+			goto out;
+	}
+	printf("seed: wrote 1 author and %zu posts\n", i);
+	rc = 0;
+out:
+	if (rc != 0)
+		fprintf(stderr, "seed: %s\n", kiln_app_errmsg(app));
+	kiln_arena_free(a);
+	return rc;
+}
+
+static const kiln_command site_commands[] = {
+	{ "seed", "", "write sample blog posts into an empty database",
+	    cmd_seed },
+};
 
 /*
  * The posts page, rendered from templates/posts.html (extends base.html,
@@ -453,6 +560,11 @@ main(int argc, char **argv)
 	CHECK(kiln_route(root, "GET", "/cookie/get", cookie_get_view,
 	    "cookie_get"));
 	CHECK(kiln_use(app, &kiln_templates));
+	CHECK(kiln_use(app, &kiln_db));
+	CHECK(kiln_model_register(app, &Author));
+	CHECK(kiln_model_register(app, &Post));
+	CHECK(kiln_add_commands(app, site_commands,
+	    sizeof(site_commands) / sizeof(site_commands[0])));
 	CHECK(kiln_route(root, "GET", "/posts/", posts_view, "posts"));
 	CHECK(kiln_template_view(root, "/colophon/", "about.html", "colophon"));
 	CHECK(kiln_route(root, "GET", "/slow", slow_view, "slow"));
@@ -465,7 +577,7 @@ main(int argc, char **argv)
 	if (blog == NULL)
 		return 1;
 	CHECK(kiln_route(blog, "GET", "/", blog_index, "index"));
-	CHECK(kiln_route(blog, "GET", "/<int:id>/", blog_detail, "detail"));
+	CHECK(kiln_route(blog, "GET", "/<int:pk>/", blog_detail, "detail"));
 	CHECK(kiln_after_request(blog, blog_mark));
 	CHECK(kiln_register_bp(app, blog, NULL, NULL));
 

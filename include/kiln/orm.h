@@ -446,10 +446,10 @@ KILN_API KILN_WARN_UNUSED kiln_err kiln_qs_sql(kiln_qs *qs, const char *vendor,
  * Renders with kiln_render (kiln_templates must be in use). May abort.
  */
 typedef struct kiln_list_view {
-	const kiln_model *model;        /* the rows */
-	const char *template_name;      /* or NULL: the default */
-	size_t paginate_by;             /* rows per page (0: one page) */
-	const char *context_name;       /* or NULL: "<model>_list" */
+	const kiln_model *model;	     /* the rows */
+	const char *template_name;	     /* or NULL: the default */
+	size_t paginate_by;		     /* rows per page (0: one page) */
+	const char *context_name;	     /* or NULL: "<model>_list" */
 	kiln_qs *(*queryset)(kiln_req *req); /* or NULL: every row */
 } kiln_list_view;
 
@@ -463,12 +463,12 @@ KILN_API kiln_resp *kiln_render_list(kiln_req *req, const kiln_list_view *v);
  * "<app_label>/<model>_detail.html". May abort.
  */
 typedef struct kiln_detail_view {
-	const kiln_model *model;        /* the rows */
-	const char *template_name;      /* or NULL: the default */
-	const char *pk_arg;             /* or NULL: "pk" */
-	const char *slug_arg;           /* or NULL: look up by key */
-	const char *slug_field;         /* or NULL: "slug" */
-	const char *context_name;       /* or NULL: "<model>" */
+	const kiln_model *model;	     /* the rows */
+	const char *template_name;	     /* or NULL: the default */
+	const char *pk_arg;		     /* or NULL: "pk" */
+	const char *slug_arg;		     /* or NULL: look up by key */
+	const char *slug_field;		     /* or NULL: "slug" */
+	const char *context_name;	     /* or NULL: "<model>" */
 	kiln_qs *(*queryset)(kiln_req *req); /* or NULL: every row */
 } kiln_detail_view;
 

@@ -52,7 +52,7 @@ static const kiln_setting_def db_settings[] = {
 	    "reopen a connection older than this (0: keep it)" },
 	{ "database.busy_timeout", KILN_SETTING_SECONDS, "5s", 0, 0,
 	    "SQLite: how long to wait for a locked database" },
-	{ "database.migrations", KILN_SETTING_STR, "migrations", 0, 0,
+	{ "database.migrations", KILN_SETTING_PATH, "migrations", 0, 0,
 	    "directory of the migration files (one folder per app)" },
 	{ "database.stmt_cache", KILN_SETTING_INT, "64", 0, 4096,
 	    "prepared statements kept per connection" },

@@ -104,7 +104,8 @@ kiln_render_list(kiln_req *req, const kiln_list_view *v)
 	int64_t count = 0, pages = 1, n = 1, per = (int64_t)v->paginate_by;
 	size_t i, nrows;
 
-	qs = v->queryset != NULL ? v->queryset(req) : kiln_objects(req, v->model);
+	qs = v->queryset != NULL ? v->queryset(req) :
+				   kiln_objects(req, v->model);
 	if (per > 0) {
 		if (kiln_qs_count(qs, &count) != KILN_OK)
 			kiln_abort_msg(req, 500, "%s",
@@ -116,23 +117,24 @@ kiln_render_list(kiln_req *req, const kiln_list_view *v)
 	if (kiln_qs_all(qs, &rows, &nrows) != KILN_OK)
 		kiln_abort_msg(req, 500, "%s",
 		    kiln_app_errmsg(kiln_req_app(req)));
-	if ((ctx = kiln_val_map(a)) == NULL || (list = kiln_val_list(a)) == NULL)
+	if ((ctx = kiln_val_map(a)) == NULL ||
+	    (list = kiln_val_list(a)) == NULL)
 		kiln_abort_msg(req, 500, "out of memory");
 	for (i = 0; i < nrows; i++)
 		if (kiln_val_push(list, kiln_row_val(rows[i])) != KILN_OK)
 			kiln_abort_msg(req, 500, "out of memory");
 	put(req, ctx, "object_list", list);
 	put(req, ctx,
-	    v->context_name != NULL ? v->context_name
-				    : default_name(a, v->model, "_list"),
+	    v->context_name != NULL ? v->context_name :
+				      default_name(a, v->model, "_list"),
 	    list);
 	put(req, ctx, "is_paginated", kiln_val_bool(a, per > 0 && pages > 1));
 	if (per > 0)
 		put(req, ctx, "page_obj", page_obj(req, n, pages, count, per));
 	return kiln_render(req,
-	    v->template_name != NULL ? v->template_name
-				     : default_template(a, v->model,
-					   "_list.html"),
+	    v->template_name != NULL ?
+		v->template_name :
+		default_template(a, v->model, "_list.html"),
 	    ctx);
 }
 
@@ -147,7 +149,8 @@ kiln_render_detail(kiln_req *req, const kiln_detail_view *v)
 	kiln_qs *qs;
 	int64_t pk;
 
-	qs = v->queryset != NULL ? v->queryset(req) : kiln_objects(req, v->model);
+	qs = v->queryset != NULL ? v->queryset(req) :
+				   kiln_objects(req, v->model);
 	if (slug_arg != NULL && (arg = kiln_arg(req, slug_arg)) != NULL) {
 		qs = kiln_qs_filter(qs,
 		    v->slug_field != NULL ? v->slug_field : "slug",
@@ -160,21 +163,23 @@ kiln_render_detail(kiln_req *req, const kiln_detail_view *v)
 	} else {
 		kiln_abort_msg(req, 500,
 		    "detail view of %s: the route has no '%s' argument",
-		    v->model->name, slug_arg != NULL ? slug_arg
-				    : pk_arg != NULL ? pk_arg
-						     : "pk");
+		    v->model->name,
+		    slug_arg != NULL   ? slug_arg :
+			pk_arg != NULL ? pk_arg :
+					 "pk");
 	}
 	row = kiln_get_or_404(req, qs);
-	if ((ctx = kiln_val_map(a)) == NULL || (obj = kiln_row_val(row)) == NULL)
+	if ((ctx = kiln_val_map(a)) == NULL ||
+	    (obj = kiln_row_val(row)) == NULL)
 		kiln_abort_msg(req, 500, "out of memory");
 	put(req, ctx, "object", obj);
 	put(req, ctx,
-	    v->context_name != NULL ? v->context_name
-				    : default_name(a, v->model, ""),
+	    v->context_name != NULL ? v->context_name :
+				      default_name(a, v->model, ""),
 	    obj);
 	return kiln_render(req,
-	    v->template_name != NULL ? v->template_name
-				     : default_template(a, v->model,
-					   "_detail.html"),
+	    v->template_name != NULL ?
+		v->template_name :
+		default_template(a, v->model, "_detail.html"),
 	    ctx);
 }

@@ -89,12 +89,19 @@ max_requests_jitter = ${2:-0}
 slow_threshold = 500ms
 [site]
 test_views = true
+[templates]
+dirs = $KILN_ROOT/examples/site/templates
+[database]
+migrations = $KILN_ROOT/examples/site/migrations
 EOT
 }
 write_settings 0 0
 
 PORT=$(kiln_free_port $((20000 + RANDOM % 20000))) || kiln_die "no free port"
 BASE=http://127.0.0.1:$PORT
+unset DATABASE_URL
+kiln_site_db "$SITE" "$SETTINGS" "$RUN" >"$RUN/db.log" 2>&1 ||
+	notok "the site's database migrates and seeds"
 kiln_spawn "$RUN/site.spawn" "$RUN/spawn.log" "$SITE" --settings "$SETTINGS" \
 	serve --listen "unix:$SOCK" --workers "$N" --pidfile "$PIDFILE" \
 	--log-file "$RUN/site.log"

@@ -101,6 +101,12 @@ cd "$KILN_ROOT" || exit 1
 PORT=$(kiln_free_port $((20000 + RANDOM % 20000))) || kiln_die "no free port"
 BASE=http://127.0.0.1:$PORT
 
+unset DATABASE_URL
+if ! kiln_site_db "$SITE" "$SETTINGS" "$RUN" >"$RUN/db.log" 2>&1; then
+	notok "the site's database migrates and seeds"
+	diag "$(cat "$RUN/db.log")"
+	finish
+fi
 kiln_spawn "$RUN/site.spawn" "$RUN/site.log" "$SITE" serve \
 	--settings "$SETTINGS" --listen "unix:$SOCK" \
 	--workers "$NWORKERS" --pidfile "$RUN/master.pid"
@@ -282,10 +288,19 @@ req GET /archive/2024/
 expect "GET /archive/2024/ (regex route)" 200 "b:Archive 2024"
 
 req GET /blog/
-expect "GET /blog/ (blueprint)" 200 "b:Blog index" "e:X-Blog=1" \
+expect "GET /blog/ (blueprint, ListView over the database)" 200 "b:Blog index" \
+	"b:Page 1 of 2: 7 posts" 'b:href="/blog/7/"' "e:X-Blog=1" \
 	"e:X-Served-By=kiln"
 req GET /blog/7/
-expect "GET /blog/7/ (blueprint route)" 200 "b:Blog post 7" "e:X-Blog=1"
+expect "GET /blog/7/ (DetailView of a post in the database)" 200 \
+	"b:<h1>Static files</h1>" "b:by Ada" "e:X-Blog=1"
+req GET "/blog/?page=2"
+expect "GET /blog/?page=2 (ListView, second page)" 200 "b:Page 2 of 2" \
+	"b:Hello, Kiln" "B:Static files"
+req GET /blog/99/
+expect "GET /blog/99/ (no such post) is 404" 404 "b:Page not found"
+req GET "/blog/?page=x"
+expect "GET /blog/?page=x is 404" 404
 req GET /
 expect "the blueprint's after hook stays on its own routes" 200 "H:X-Blog"
 

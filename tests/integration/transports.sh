@@ -48,6 +48,10 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 declare -A PORT
+# One database for both pools, so both show the same posts.
+unset DATABASE_URL
+kiln_site_db "$SITE" "$KILN_ROOT/examples/site/site.ini" "$RUN" >"$RUN/db.log" 2>&1 ||
+	notok "the site's database migrates and seeds"
 for t in native libfcgi; do
 	mkdir -p "$RUN/$t/nginx" "$RUN/$t/media"
 	kiln_spawn "$RUN/$t/site.spawn" "$RUN/$t/site.log" "$SITE" \
@@ -108,6 +112,8 @@ compare GET /files/docs/2024/report.txt
 compare GET /archive/2024/
 compare GET /blog/
 compare GET /blog/7/
+compare GET "/blog/?page=2"
+compare GET /blog/99/
 compare GET "/about?x=1"
 compare GET /about/
 compare GET /posts/

@@ -1865,11 +1865,12 @@ body_generic_views(fx *f)
 	snprintf(path, sizeof(path), "%s/blog", dir);
 	ck_assert_int_eq(mkdir(path, 0700), 0);
 	snprintf(path, sizeof(path), "%s/blog/post_list.html", dir);
-	spit(path, "{% for p in post_list %}{{ p.title }};{% endfor %}"
-		   "|{{ page_obj.number }}/{{ page_obj.num_pages }}"
-		   "|{% if is_paginated %}P{% endif %}"
-		   "|{% if page_obj.has_next %}{{ page_obj.next_page_number }}"
-		   "{% endif %}");
+	spit(path,
+	    "{% for p in post_list %}{{ p.title }};{% endfor %}"
+	    "|{{ page_obj.number }}/{{ page_obj.num_pages }}"
+	    "|{% if is_paginated %}P{% endif %}"
+	    "|{% if page_obj.has_next %}{{ page_obj.next_page_number }}"
+	    "{% endif %}");
 	snprintf(path, sizeof(path), "%s/blog/post_detail.html", dir);
 	spit(path, "{{ object.title }} by {{ post.author_id }}");
 	/* An app of its own: extensions come before configure. */
@@ -1878,9 +1879,8 @@ body_generic_views(fx *f)
 	g.app = kiln_app_new("views");
 	OK(kiln_use(g.app, &kiln_db));
 	OK(kiln_use(g.app, &kiln_templates));
-	OK(kiln_setting_set(g.app, "database.url", f->mysql
-		    ? getenv("KILN_TEST_MYSQL_URL")
-		    : "sqlite::memory:"));
+	OK(kiln_setting_set(g.app, "database.url",
+	    f->mysql ? getenv("KILN_TEST_MYSQL_URL") : "sqlite::memory:"));
 	OK(kiln_setting_set(g.app, "templates.dirs", dir));
 	OK(kiln_app_configure(g.app, NULL));
 	OK(kiln_model_register(g.app, &Author));
@@ -1897,10 +1897,9 @@ body_generic_views(fx *f)
 	OK(kiln_row_set_str(p, "slug", "the-delta"));
 	OK(kiln_row_save(p));
 	OK(kiln_route(kiln_app_bp(g.app), "GET", "/posts", list_view, NULL));
-	OK(kiln_route(kiln_app_bp(g.app), "GET", "/posts/<int:pk>",
-	    detail_view, NULL));
-	OK(kiln_route(kiln_app_bp(g.app), "GET", "/s/<slug>", slug_view,
+	OK(kiln_route(kiln_app_bp(g.app), "GET", "/posts/<int:pk>", detail_view,
 	    NULL));
+	OK(kiln_route(kiln_app_bp(g.app), "GET", "/s/<slug>", slug_view, NULL));
 	cl = kiln_client_new(g.app);
 	ck_assert_str_eq(body_of(cl, "/posts", 200), "Alpha;beta;|1/3|P|2");
 	ck_assert_str_eq(body_of(cl, "/posts?page=2", 200),
