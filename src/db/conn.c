@@ -169,6 +169,8 @@ conn_open(kiln_db_conn *c)
 	c->per = per;
 	c->pid = getpid();
 	c->opened_ms = kiln__db_now_ms();
+	/* Read once here, not per query (a settings lookup by name). */
+	c->max_age = kiln_setting_int(app, "database.conn_max_age");
 	c->capcache = c->cache != NULL ? (size_t)cap : 0;
 	c->ncache = 0;
 	return KILN_OK;
@@ -385,7 +387,7 @@ kiln_db_conn_get(kiln_app *app, const char *alias)
 	if (c->h != NULL && c->pid != getpid())
 		conn_forget(c);
 	if (c->h != NULL && c->depth == 0 && c->cursors == NULL) {
-		max_age = kiln_setting_int(app, "database.conn_max_age");
+		max_age = c->max_age;
 		if (c->broken ||
 		    (max_age > 0 && kiln__db_now_ms() - c->opened_ms > max_age))
 			conn_close(c);
@@ -417,6 +419,14 @@ uint64_t
 kiln_db_queries(const kiln_db_conn *c)
 {
 	return c->nqueries;
+}
+
+void *
+kiln__db_native(kiln_db_conn *c)
+{
+	if (kiln_db_conn_get(c->db->app, c->alias) == NULL)
+		return NULL;
+	return c->ops == &kiln_db_mysql ? kiln__db_mysql_native(c->h) : c->h;
 }
 
 /* Makes sure c has a live handle in this process. */

@@ -45,6 +45,7 @@ struct kiln_db_conn {
 	void *h;		 /* driver connection, NULL when closed */
 	pid_t pid;		 /* the process that opened h */
 	int64_t opened_ms;	 /* when h was opened (monotonic) */
+	int64_t max_age;	 /* database.conn_max_age when opened */
 	kiln_arena *per;	 /* lives as long as h */
 	kiln__stmt *cache;	 /* prepared statements */
 	size_t ncache, capcache; /* used, allocated */
@@ -95,6 +96,17 @@ kiln_err kiln__db_teardown_install(kiln_app *app);
 int kiln__cmd_makemigrations(kiln_app *app, int argc, char **argv);
 int kiln__cmd_migrate(kiln_app *app, int argc, char **argv);
 int kiln__cmd_showmigrations(kiln_app *app, int argc, char **argv);
+
+/*
+ * The driver's own handle under c (MYSQL * for "mysql", sqlite3 * for
+ * "sqlite"), opening the connection when needed, or NULL with a message.
+ * For bench/orm, which times hand-written statements on the same
+ * connection as the ORM; nothing in Kiln itself uses it.
+ */
+void *kiln__db_native(kiln_db_conn *c);
+
+/* The MYSQL * of a driver connection of kiln_db_mysql (mysql.c). */
+void *kiln__db_mysql_native(void *conn);
 
 /* Milliseconds on the monotonic clock. */
 int64_t kiln__db_now_ms(void);

@@ -509,6 +509,12 @@ my_lost(void *conn)
 	}
 }
 
+void *
+kiln__db_mysql_native(void *conn)
+{
+	return ((my_conn *)conn)->m;
+}
+
 const kiln_db_ops kiln_db_mysql = {
 	.abi = KILN_DB_ABI,
 	.vendor = "mysql",

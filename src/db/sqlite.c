@@ -259,8 +259,11 @@ sq_execute(void *conn, void *stmt, kiln_arena *a, const kiln_val *const *params,
 	int rc;
 
 	(void)a;
+	/*
+	 * No sqlite3_clear_bindings: every placeholder is bound below (n
+	 * must match), and sq_reset cleared them when the last run ended.
+	 */
 	sqlite3_reset(s->st);
-	sqlite3_clear_bindings(s->st);
 	s->pending = false;
 	if (n != (size_t)sqlite3_bind_parameter_count(s->st)) {
 		kiln__db_seterr(err, errlen,

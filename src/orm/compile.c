@@ -50,6 +50,8 @@ typedef struct cctx {
 	kiln__sql *out;		       /* parameters go here */
 	struct target *vt;	       /* VALUES: the resolved fields */
 	struct target *at;	       /* annotate(): the resolved paths */
+	struct target *rec;	       /* each condition's target, in order */
+	size_t nrec, caprec;	       /* entries, allocated */
 } cctx;
 
 /* A resolved lookup: the column and what to do with it. */
@@ -68,15 +70,26 @@ static const char *const ops[] = { "exact", "iexact", "contains", "icontains",
 	"startswith", "istartswith", "endswith", "iendswith", "in", "gt", "gte",
 	"lt", "lte", "range", "isnull", NULL };
 
-static bool
-is_op(const char *s)
+/*
+ * Returns the entry of ops equal to s, or NULL. Targets keep that
+ * pointer, never the lookup's own text, so that a cached compile (see
+ * below) can keep them.
+ */
+static const char *
+op_of(const char *s)
 {
 	size_t i;
 
 	for (i = 0; ops[i] != NULL; i++)
 		if (strcmp(ops[i], s) == 0)
-			return true;
-	return false;
+			return ops[i];
+	return NULL;
+}
+
+static bool
+is_op(const char *s)
+{
+	return op_of(s) != NULL;
 }
 
 static kiln_err
@@ -99,15 +112,49 @@ param(cctx *c, const kiln_val *v)
 	return KILN_OK;
 }
 
+/*
+ * Appends the NULL-ended strings given. The compiler's hot paths write
+ * with this rather than kiln_buf_printf, which formats everything twice
+ * (once to measure): that was half of the time of a compile.
+ */
+static void
+cat(kiln_buf *b, ...)
+{
+	const char *s;
+	va_list ap;
+
+	va_start(ap, b);
+	while ((s = va_arg(ap, const char *)) != NULL)
+		kiln_buf_append_c(b, s);
+	va_end(ap);
+}
+
+/* Appends the alias of join j, "T<j + 1>" (j < KILN__ORM_MAXJOIN). */
+static void
+join_alias(kiln_buf *b, size_t j)
+{
+	char t[8];
+	size_t n = 0, k = j + 1;
+
+	t[n++] = 'T';
+	if (k >= 10)
+		t[n++] = (char)('0' + k / 10 % 10);
+	t[n++] = (char)('0' + k % 10);
+	kiln_buf_append(b, t, n);
+}
+
 /* Appends alias."column" for field fi of join j (-1: base). */
 static void
 col(cctx *c, kiln_buf *b, int j, const kiln__meta *mt, size_t fi)
 {
-	if (j < 0)
-		kiln_buf_printf(b, "\"%s\".\"%s\"", c->qs->mt->m->table,
-		    mt->cols[fi]);
-	else
-		kiln_buf_printf(b, "\"T%d\".\"%s\"", j + 1, mt->cols[fi]);
+	if (j < 0) {
+		cat(b, "\"", c->qs->mt->m->table, "\".\"", mt->cols[fi], "\"",
+		    (char *)NULL);
+		return;
+	}
+	kiln_buf_append_char(b, '"');
+	join_alias(b, (size_t)j);
+	cat(b, "\".\"", mt->cols[fi], "\"", (char *)NULL);
 }
 
 /* Returns the join for FK fi of parent, adding it when new (-2: full). */
@@ -212,7 +259,7 @@ resolve(cctx *c, const char *lookup, bool with_op, target *t)
 	if (p != NULL || parts[0][0] == '\0')
 		return fail(c, KILN_EINVAL, "bad lookup '%s'", lookup);
 	memset(t, 0, sizeof(*t));
-	t->op = "exact";
+	t->op = ops[0];
 	for (i = 0; i < n; i++) {
 		fi = kiln__orm_field_index(mt->m, parts[i]);
 		is_rev = fi < 0 &&
@@ -243,7 +290,7 @@ resolve(cctx *c, const char *lookup, bool with_op, target *t)
 				return KILN_OK;
 			if (i + 2 == n && with_op && is_op(parts[i + 1]) &&
 			    kiln__orm_field_index(mt->m, parts[i + 1]) < 0) {
-				t->op = parts[i + 1];
+				t->op = op_of(parts[i + 1]);
 				return KILN_OK;
 			}
 			continue;
@@ -265,7 +312,7 @@ resolve(cctx *c, const char *lookup, bool with_op, target *t)
 		if (i + 2 == n && with_op && is_op(parts[i + 1]) &&
 		    (f->type != KILN_FIELD_FK ||
 			kiln__orm_field_index(f->to, parts[i + 1]) < 0)) {
-			t->op = parts[i + 1];
+			t->op = op_of(parts[i + 1]);
 			return KILN_OK;
 		}
 		if (f->type != KILN_FIELD_FK)
@@ -279,7 +326,7 @@ resolve(cctx *c, const char *lookup, bool with_op, target *t)
 		    (i + 2 == n ||
 			(i + 3 == n && with_op && is_op(parts[i + 2])))) {
 			if (i + 3 == n)
-				t->op = parts[i + 2];
+				t->op = op_of(parts[i + 2]);
 			return KILN_OK;
 		}
 		if ((j = join_add(c, j, mt, (size_t)fi)) == -2)
@@ -389,6 +436,26 @@ leaf_in(cctx *c, const target *t, const kiln_val *v, kiln_buf *lhs)
 	return KILN_OK;
 }
 
+/* Keeps the target of a condition for the compile cache (below). */
+static kiln_err
+record(cctx *c, const target *t)
+{
+	target *p;
+	size_t cap;
+
+	if (c->nrec == c->caprec) {
+		cap = c->caprec ? c->caprec * 2 : 4;
+		if ((p = kiln_arena_alloc(c->a, cap * sizeof(*p))) == NULL)
+			return KILN_ENOMEM;
+		if (c->nrec > 0)
+			memcpy(p, c->rec, c->nrec * sizeof(*p));
+		c->rec = p;
+		c->caprec = cap;
+	}
+	c->rec[c->nrec++] = *t;
+	return KILN_OK;
+}
+
 /* Compiles one condition. */
 static kiln_err
 leaf(cctx *c, const kiln_q *q, bool negated)
@@ -401,6 +468,8 @@ leaf(cctx *c, const kiln_q *q, bool negated)
 	kiln_err rc;
 
 	if ((rc = resolve(c, q->lookup, true, &t)) != KILN_OK)
+		return rc;
+	if ((rc = record(c, &t)) != KILN_OK)
 		return rc;
 	op = t.op;
 	if (negated && t.multi)
@@ -686,12 +755,14 @@ from(cctx *c, kiln_buf *b)
 	const kiln__meta *pmt;
 	size_t i;
 
-	kiln_buf_printf(b, " FROM \"%s\"", c->qs->mt->m->table);
+	cat(b, " FROM \"", c->qs->mt->m->table, "\"", (char *)NULL);
 	for (i = 0; i < c->njoins; i++) {
 		j = &c->joins[i];
 		pmt = j->parent < 0 ? c->qs->mt : c->joins[j->parent].mt;
-		kiln_buf_printf(b, " %s JOIN \"%s\" \"T%zu\" ON (",
-		    j->outer ? "LEFT OUTER" : "INNER", j->mt->m->table, i + 1);
+		cat(b, j->outer ? " LEFT OUTER" : " INNER", " JOIN \"",
+		    j->mt->m->table, "\" \"", (char *)NULL);
+		join_alias(b, i);
+		kiln_buf_append_c(b, "\" ON (");
 		if (j->rev) {
 			col(c, b, (int)i, j->mt, j->fk);
 			kiln_buf_append_c(b, " = ");
@@ -705,15 +776,13 @@ from(cctx *c, kiln_buf *b)
 	}
 }
 
-/* Appends LIMIT/OFFSET with bound values. */
+/* Adds the LIMIT and OFFSET values of a sliced QuerySet. */
 static kiln_err
-limit(cctx *c, kiln_buf *b)
+limit_params(cctx *c)
 {
 	const kiln_qs *qs = c->qs;
 	kiln_val *lim, *off;
 
-	if (qs->hi < 0 && qs->lo == 0)
-		return KILN_OK;
 	if (qs->hi >= 0)
 		lim = kiln_val_int(c->a, qs->hi - qs->lo);
 	else if (c->mysql)
@@ -724,10 +793,19 @@ limit(cctx *c, kiln_buf *b)
 	off = kiln_val_int(c->a, qs->lo);
 	if (lim == NULL || off == NULL)
 		return KILN_ENOMEM;
-	kiln_buf_append_c(b, " LIMIT ? OFFSET ?");
 	if (param(c, lim) != KILN_OK || param(c, off) != KILN_OK)
 		return KILN_ENOMEM;
 	return KILN_OK;
+}
+
+/* Appends LIMIT/OFFSET with bound values. */
+static kiln_err
+limit(cctx *c, kiln_buf *b)
+{
+	if (c->qs->hi < 0 && c->qs->lo == 0)
+		return KILN_OK;
+	kiln_buf_append_c(b, " LIMIT ? OFFSET ?");
+	return limit_params(c);
 }
 
 /*
@@ -844,41 +922,34 @@ assemble(cctx *c, kiln_buf *b, kiln__sqlmode mode, kiln_agg agg,
 	return b->oom || c->w.oom || ord.oom ? KILN_ENOMEM : KILN_OK;
 }
 
-kiln_err
-kiln__orm_compile(kiln_qs *qs, const char *vendor, kiln__sqlmode mode,
-    kiln_agg agg, const char *field, const kiln_val *v, int ordmode,
-    kiln__sql *out)
+/* Compiles qs into c->out (which c was set up with) the long way. */
+static kiln_err
+compile_full(cctx *c, kiln__sqlmode mode, kiln_agg agg, const char *field,
+    const kiln_val *v, int ordmode)
 {
-	cctx c;
+	kiln_qs *qs = c->qs;
+	kiln__sql *out = c->out;
 	target at;
 	kiln_err rc;
 
 	memset(&at, 0, sizeof(at));
-	memset(out, 0, sizeof(*out));
-	memset(&c, 0, sizeof(c));
-	c.qs = qs;
-	c.app = qs->app;
-	c.a = qs->a;
-	c.mysql = strcmp(vendor, "mysql") == 0;
-	c.out = out;
-	kiln_buf_init(&c.w, qs->a, 128);
+	kiln_buf_init(&c->w, qs->a, 128);
 	kiln_buf_init(&out->b, qs->a, 256);
-	out->empty = qs->hi >= 0 && qs->hi <= qs->lo;
 	if (mode == KILN__SQL_UPDATE) {
-		if ((rc = resolve(&c, field, false, &at)) != KILN_OK)
+		if ((rc = resolve(c, field, false, &at)) != KILN_OK)
 			return rc;
 		if (at.join >= 0)
-			return fail(&c, KILN_EINVAL,
+			return fail(c, KILN_EINVAL,
 			    "update: '%s' is not a field of %s", field,
 			    qs->mt->m->name);
 		kiln_buf_printf(&out->b, "UPDATE \"%s\" SET \"%s\" = ?",
 		    qs->mt->m->table, qs->mt->cols[at.fi]);
-		if ((rc = param(&c, v)) != KILN_OK)
+		if ((rc = param(c, v)) != KILN_OK)
 			return rc;
 		if (qs->where != NULL &&
-		    (rc = tree(&c, qs->where, false, 0)) != KILN_OK)
+		    (rc = tree(c, qs->where, false, 0)) != KILN_OK)
 			return rc;
-		if (c.njoins > 0 || qs->lo != 0 || qs->hi >= 0) {
+		if (c->njoins > 0 || qs->lo != 0 || qs->hi >= 0) {
 			/*
 			 * Joins or a slice: select the keys in a derived
 			 * table, which MySQL allows on the updated table.
@@ -887,40 +958,411 @@ kiln__orm_compile(kiln_qs *qs, const char *vendor, kiln__sqlmode mode,
 			    " WHERE \"%s\".\"%s\" IN "
 			    "(SELECT \"kiln_pk\" FROM (SELECT ",
 			    qs->mt->m->table, qs->mt->cols[qs->mt->pk]);
-			col(&c, &out->b, -1, qs->mt, qs->mt->pk);
+			col(c, &out->b, -1, qs->mt, qs->mt->pk);
 			kiln_buf_append_c(&out->b, " AS \"kiln_pk\"");
-			from(&c, &out->b);
-			if (c.w.len > 0) {
+			from(c, &out->b);
+			if (c->w.len > 0) {
 				kiln_buf_append_c(&out->b, " WHERE ");
 				kiln_buf_append_str(&out->b,
-				    kiln_buf_str(&c.w));
+				    kiln_buf_str(&c->w));
 			}
-			if ((rc = order(&c, &out->b, false, false)) !=
+			if ((rc = order(c, &out->b, false, false)) !=
 				KILN_OK ||
-			    (rc = limit(&c, &out->b)) != KILN_OK)
+			    (rc = limit(c, &out->b)) != KILN_OK)
 				return rc;
 			kiln_buf_append_c(&out->b, ") \"sub\")");
-		} else if (c.w.len > 0) {
+		} else if (c->w.len > 0) {
 			kiln_buf_append_c(&out->b, " WHERE ");
-			kiln_buf_append_str(&out->b, kiln_buf_str(&c.w));
+			kiln_buf_append_str(&out->b, kiln_buf_str(&c->w));
 		}
-		return out->b.oom || c.w.oom ? KILN_ENOMEM : KILN_OK;
+		return out->b.oom || c->w.oom ? KILN_ENOMEM : KILN_OK;
 	}
-	if (mode == KILN__SQL_SELECT && (rc = related(&c)) != KILN_OK)
+	if (mode == KILN__SQL_SELECT && (rc = related(c)) != KILN_OK)
 		return rc;
-	if (mode == KILN__SQL_VALUES && (rc = values(&c)) != KILN_OK)
+	if (mode == KILN__SQL_VALUES && (rc = values(c)) != KILN_OK)
 		return rc;
 	if (mode == KILN__SQL_AGG &&
-	    (rc = resolve(&c, field, false, &at)) != KILN_OK)
+	    (rc = resolve(c, field, false, &at)) != KILN_OK)
 		return rc;
-	if (mode != KILN__SQL_VALUES && (rc = annotations(&c)) != KILN_OK)
+	if (mode != KILN__SQL_VALUES && (rc = annotations(c)) != KILN_OK)
 		return rc;
 	if (qs->where != NULL &&
-	    (rc = tree(&c, qs->where, false, 0)) != KILN_OK)
+	    (rc = tree(c, qs->where, false, 0)) != KILN_OK)
 		return rc;
-	if ((rc = assemble(&c, &out->b, mode, agg, &at, ordmode)) != KILN_OK)
+	if ((rc = assemble(c, &out->b, mode, agg, &at, ordmode)) != KILN_OK)
 		return rc == KILN_ENOMEM ?
 		    kiln__app_error(qs->app, rc, "out of memory") :
 		    rc;
+	return KILN_OK;
+}
+
+/*
+ * The compile cache. An app runs the same few shapes of QuerySet over
+ * and over with other values (a view's filter by key), so each shape's
+ * SQL is kept, per app, after its first successful compile: the key is
+ * everything of the QuerySet that the text depends on (the model, the
+ * mode, every lookup and the kind of its value: null, a list and its
+ * length, or its truth for isnull; order, slicing, joins asked for,
+ * annotations, values fields, the vendor), and a hit only rebuilds the
+ * parameters, cleaning each value against the target its lookup
+ * resolved to when the shape was compiled. Values never reach the text,
+ * so a hit binds exactly what a full compile would. The cache is
+ * bounded (CACHE_MAX shapes; later shapes are compiled each time) and is
+ * emptied when a model is registered, since that can change what a
+ * lookup resolves to.
+ */
+#define CACHE_SLOTS 512	 /* open addressing, a power of two */
+#define CACHE_MAX   256	 /* shapes kept: at most half the slots */
+#define KEY_MAX	    1024 /* longer keys are not cached */
+
+/* One cached shape. */
+typedef struct centry {
+	uint64_t h;	     /* the key's hash */
+	char *key;	     /* the key */
+	size_t klen;	     /* its length */
+	char *sql;	     /* the text */
+	size_t len;	     /* its length */
+	target *leaves;	     /* each condition's target, in tree order */
+	size_t nleaves;	     /* entries */
+	size_t nrel;	     /* select_related rows */
+	kiln__relplan *rel;  /* their plans */
+	size_t ann_col0;     /* first annotation column */
+	const kiln_field **vf; /* VALUES: each column's field */
+	const kiln_field **af; /* annotations' fields */
+} centry;
+
+/* The per-app cache, hung on the kiln_db state (db->orm). */
+typedef struct ccache {
+	centry *slot[CACHE_SLOTS]; /* by hash */
+	size_t n;		   /* shapes kept */
+	size_t nmodels;		   /* models registered when filled */
+} ccache;
+
+/* A key under construction (fixed buffer; over when it did not fit). */
+typedef struct kbuf {
+	char p[KEY_MAX]; /* the bytes */
+	size_t n;	 /* used */
+	bool over;	 /* too long to cache */
+} kbuf;
+
+static void
+kput(kbuf *k, const void *p, size_t n)
+{
+	if (k->over || n > sizeof(k->p) - k->n) {
+		k->over = true;
+		return;
+	}
+	memcpy(k->p + k->n, p, n);
+	k->n += n;
+}
+
+/* A string with its NUL, so that "ab","c" and "a","bc" differ. */
+static void
+kstr(kbuf *k, const char *s)
+{
+	kput(k, s, strlen(s) + 1);
+}
+
+static void
+kint(kbuf *k, int64_t i)
+{
+	kput(k, &i, sizeof(i));
+}
+
+/* A number, in one byte when it is below 255 (modes, flags, counts). */
+static void
+kbyte(kbuf *k, size_t v)
+{
+	unsigned char b = v < 255 ? (unsigned char)v : 255;
+
+	kput(k, &b, 1);
+	if (v >= 255)
+		kint(k, (int64_t)v);
+}
+
+static void
+kstrs(kbuf *k, const char *const *l, size_t n)
+{
+	size_t i;
+
+	kbyte(k, n);
+	for (i = 0; i < n; i++)
+		kstr(k, l[i]);
+}
+
+/* The condition tree: its structure, lookups and value kinds. */
+static void
+ktree(kbuf *k, const kiln_q *q, unsigned depth)
+{
+	const kiln_val *v;
+	size_t i, nn = 0;
+
+	if (depth > 64) {
+		k->over = true;
+		return;
+	}
+	kbyte(k, (unsigned)q->kind);
+	if (q->kind != KILN__Q_LEAF) {
+		ktree(k, q->x, depth + 1);
+		if (q->kind != KILN__Q_NOT)
+			ktree(k, q->y, depth + 1);
+		return;
+	}
+	kstr(k, q->lookup);
+	v = q->v;
+	if (v == NULL || v->type == KILN_VAL_NULL) {
+		kbyte(k, 1);
+	} else if (v->type == KILN_VAL_LIST) {
+		for (i = 0; i < v->u.list.n; i++)
+			nn += v->u.list.items[i]->type != KILN_VAL_NULL;
+		kbyte(k, 2);
+		kint(k, (int64_t)v->u.list.n);
+		kint(k, (int64_t)nn);
+	} else {
+		kbyte(k, kiln_val_truthy(v) ? 3 : 4);
+	}
+}
+
+/* Builds the key of compiling qs so; false when it cannot be cached. */
+static bool
+shape_key(const kiln_qs *qs, bool mysql, kiln__sqlmode mode, kiln_agg agg,
+    const char *field, int ordmode, kbuf *k)
+{
+	const void *m = qs->mt;
+	size_t i;
+
+	k->n = 0;
+	k->over = false;
+	kput(k, &m, sizeof(m));
+	kbyte(k, (unsigned)mode);
+	kbyte(k, (unsigned)agg);
+	kbyte(k, (unsigned)ordmode);
+	kbyte(k, (unsigned)mysql | (qs->lo != 0) << 1 | (qs->hi >= 0) << 2 |
+		(unsigned)qs->distinct << 3 | (unsigned)qs->order_set << 4);
+	kstr(k, field != NULL ? field : "");
+	kstrs(k, qs->order, qs->norder);
+	kstrs(k, qs->related, qs->nrelated);
+	kstrs(k, qs->ann_names, qs->nann);
+	kstrs(k, qs->ann_paths, qs->nann);
+	for (i = 0; i < qs->nann; i++)
+		kbyte(k, (unsigned)qs->ann_aggs[i]);
+	kstrs(k, qs->vfields, qs->nvfields);
+	if (qs->where != NULL)
+		ktree(k, qs->where, 0);
+	return !k->over;
+}
+
+/* A hash of the key, eight bytes at a time (FNV-1a's constants). */
+static uint64_t
+khash(const kbuf *k)
+{
+	uint64_t h = 14695981039346656037ULL, w;
+	size_t i;
+
+	for (i = 0; i + 8 <= k->n; i += 8) {
+		memcpy(&w, k->p + i, 8);
+		h = (h ^ w) * 1099511628211ULL;
+		h ^= h >> 29;
+	}
+	for (; i < k->n; i++)
+		h = (h ^ (unsigned char)k->p[i]) * 1099511628211ULL;
+	return h ^ (h >> 32);
+}
+
+/* The app's cache (created on first use), or NULL. */
+static ccache *
+cache_of(kiln_app *app)
+{
+	kiln__db *db = kiln__db_state(app);
+	ccache *cc;
+
+	if (db == NULL)
+		return NULL;
+	if ((cc = db->orm) == NULL) {
+		if ((cc = kiln_arena_calloc(kiln_app_arena(app), 1,
+			 sizeof(*cc))) == NULL)
+			return NULL;
+		db->orm = cc;
+	}
+	if (cc->nmodels != db->models.n) {
+		memset(cc->slot, 0, sizeof(cc->slot));
+		cc->n = 0;
+		cc->nmodels = db->models.n;
+	}
+	return cc;
+}
+
+/* The slot for key k: its entry, or the empty slot where it would go. */
+static centry **
+cache_slot(ccache *cc, const kbuf *k, uint64_t h)
+{
+	size_t i = (size_t)h & (CACHE_SLOTS - 1);
+	centry *e;
+
+	while ((e = cc->slot[i]) != NULL) {
+		if (e->h == h && e->klen == k->n &&
+		    memcmp(e->key, k->p, k->n) == 0)
+			break;
+		i = (i + 1) & (CACHE_SLOTS - 1);
+	}
+	return &cc->slot[i];
+}
+
+/* Keeps a successful compile of c under key k (quietly not when full). */
+static void
+cache_add(kiln_app *app, ccache *cc, centry **slot, const kbuf *k,
+    uint64_t h, const cctx *c)
+{
+	kiln_arena *a = kiln_app_arena(app);
+	const kiln__sql *s = c->out;
+	centry *e;
+
+	if (cc->n >= CACHE_MAX || (e = kiln_arena_calloc(a, 1, sizeof(*e))) ==
+	    NULL)
+		return;
+	e->h = h;
+	e->klen = k->n;
+	e->len = s->b.len;
+	e->nleaves = c->nrec;
+	e->nrel = s->nrel;
+	e->ann_col0 = s->ann_col0;
+	if ((e->key = kiln_arena_alloc(a, k->n)) == NULL ||
+	    (e->sql = kiln_arena_strndup(a, s->b.ptr, s->b.len)) == NULL ||
+	    (e->leaves = kiln_arena_calloc(a, c->nrec + 1,
+		 sizeof(*e->leaves))) == NULL ||
+	    (e->rel = kiln_arena_calloc(a, s->nrel + 1, sizeof(*e->rel))) ==
+		NULL ||
+	    (e->vf = kiln_arena_calloc(a, c->qs->nvfields + 1,
+		 sizeof(*e->vf))) == NULL ||
+	    (e->af = kiln_arena_calloc(a, c->qs->nann + 1, sizeof(*e->af))) ==
+		NULL)
+		return;
+	memcpy(e->key, k->p, k->n);
+	if (c->nrec > 0)
+		memcpy(e->leaves, c->rec, c->nrec * sizeof(*e->leaves));
+	if (s->nrel > 0)
+		memcpy(e->rel, s->rel, s->nrel * sizeof(*e->rel));
+	if (c->qs->nvfields > 0)
+		memcpy(e->vf, s->vf, c->qs->nvfields * sizeof(*e->vf));
+	if (c->qs->nann > 0)
+		memcpy(e->af, s->af, c->qs->nann * sizeof(*e->af));
+	*slot = e;
+	cc->n++;
+}
+
+/*
+ * The parameters of one condition, as leaf() adds them, for target t
+ * (which leaf() resolved when the shape was compiled).
+ */
+static kiln_err
+leaf_params(cctx *c, const target *t, const kiln_q *q)
+{
+	const kiln_val *v = q->v;
+	const char *op = t->op;
+	size_t i;
+	kiln_err rc;
+
+	if (strcmp(op, "isnull") == 0 || v == NULL ||
+	    v->type == KILN_VAL_NULL)
+		return KILN_OK;
+	if (strcmp(op, "in") == 0) {
+		for (i = 0; i < v->u.list.n; i++) {
+			if (v->u.list.items[i]->type != KILN_VAL_NULL &&
+			    (rc = value(c, t, v->u.list.items[i])) != KILN_OK)
+				return rc;
+		}
+		return KILN_OK;
+	}
+	if (strcmp(op, "range") == 0) {
+		if ((rc = value(c, t, v->u.list.items[0])) != KILN_OK)
+			return rc;
+		return value(c, t, v->u.list.items[1]);
+	}
+	if (strcmp(op, "exact") == 0 || strcmp(op, "iexact") == 0 ||
+	    strcmp(op, "gt") == 0 || strcmp(op, "gte") == 0 ||
+	    strcmp(op, "lt") == 0 || strcmp(op, "lte") == 0)
+		return value(c, t, v);
+	return like_value(c, t, v);
+}
+
+/* The parameters of the condition tree, in tree() order. */
+static kiln_err
+tree_params(cctx *c, const kiln_q *q, const centry *e, size_t *next)
+{
+	kiln_err rc;
+
+	if (q->kind == KILN__Q_LEAF) {
+		if (*next >= e->nleaves)
+			return KILN_EINVAL; /* cannot happen: same shape */
+		return leaf_params(c, &e->leaves[(*next)++], q);
+	}
+	if ((rc = tree_params(c, q->x, e, next)) != KILN_OK)
+		return rc;
+	return q->kind == KILN__Q_NOT ? KILN_OK :
+					tree_params(c, q->y, e, next);
+}
+
+/* Fills c->out from cached entry e and the values of c->qs. */
+static kiln_err
+replay(cctx *c, const centry *e, kiln__sqlmode mode, const kiln_val *v)
+{
+	kiln__sql *out = c->out;
+	const kiln_qs *qs = c->qs;
+	size_t next = 0;
+	kiln_err rc;
+
+	out->nrel = e->nrel;
+	if (e->nrel > 0)
+		memcpy(out->rel, e->rel, e->nrel * sizeof(*out->rel));
+	if (qs->nvfields > 0)
+		memcpy(out->vf, e->vf, qs->nvfields * sizeof(*out->vf));
+	if (qs->nann > 0)
+		memcpy(out->af, e->af, qs->nann * sizeof(*out->af));
+	out->ann_col0 = e->ann_col0;
+	kiln_buf_init(&out->b, c->a, e->len + 1);
+	kiln_buf_append(&out->b, e->sql, e->len);
+	if (out->b.oom)
+		return kiln__app_error(c->app, KILN_ENOMEM, "out of memory");
+	if (mode == KILN__SQL_UPDATE && (rc = param(c, v)) != KILN_OK)
+		return rc;
+	if (qs->where != NULL &&
+	    (rc = tree_params(c, qs->where, e, &next)) != KILN_OK)
+		return rc;
+	if (qs->hi >= 0 || qs->lo != 0)
+		return limit_params(c);
+	return KILN_OK;
+}
+
+kiln_err
+kiln__orm_compile(kiln_qs *qs, const char *vendor, kiln__sqlmode mode,
+    kiln_agg agg, const char *field, const kiln_val *v, int ordmode,
+    kiln__sql *out)
+{
+	ccache *cc = NULL;
+	centry **slot = NULL;
+	uint64_t h = 0;
+	kbuf k;
+	cctx c;
+	kiln_err rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&c, 0, sizeof(c));
+	c.qs = qs;
+	c.app = qs->app;
+	c.a = qs->a;
+	c.mysql = strcmp(vendor, "mysql") == 0;
+	c.out = out;
+	out->empty = qs->hi >= 0 && qs->hi <= qs->lo;
+	if (shape_key(qs, c.mysql, mode, agg, field, ordmode, &k) &&
+	    (cc = cache_of(qs->app)) != NULL) {
+		h = khash(&k);
+		slot = cache_slot(cc, &k, h);
+		if (*slot != NULL)
+			return replay(&c, *slot, mode, v);
+	}
+	if ((rc = compile_full(&c, mode, agg, field, v, ordmode)) != KILN_OK)
+		return rc;
+	if (slot != NULL)
+		cache_add(qs->app, cc, slot, &k, h, &c);
 	return KILN_OK;
 }

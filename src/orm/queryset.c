@@ -511,6 +511,21 @@ kiln_qs_exists(kiln_qs *qs, bool *yes)
 	return KILN_OK;
 }
 
+/*
+ * True when qs's only condition is its primary key equal to a value, so
+ * that it matches one row at most: forward joins (select_related) and
+ * annotations (grouped by the row) keep it so.
+ */
+static bool
+by_pk(const kiln_qs *qs)
+{
+	const kiln_q *q = qs->where;
+
+	return q != NULL && q->kind == KILN__Q_LEAF && q->v != NULL &&
+	    q->v->type != KILN_VAL_NULL && q->v->type != KILN_VAL_LIST &&
+	    kiln__orm_field_index(qs->mt->m, q->lookup) == (long)qs->mt->pk;
+}
+
 kiln_err
 kiln_qs_get(kiln_qs *qs, kiln_row **out)
 {
@@ -522,8 +537,14 @@ kiln_qs_get(kiln_qs *qs, kiln_row **out)
 	*out = NULL;
 	if ((rc = usable(qs)) != KILN_OK)
 		return rc;
-	/* Two rows are enough to know there is more than one. */
-	lim = qs->hi < 0 && qs->lo == 0 ? kiln_qs_slice(qs, 0, 2) : clone(qs);
+	/*
+	 * Two rows are enough to know there is more than one; a lookup by
+	 * primary key needs no LIMIT (less for the database to run).
+	 */
+	if (qs->hi >= 0 || qs->lo != 0 || by_pk(qs))
+		lim = clone(qs);
+	else
+		lim = kiln_qs_slice(qs, 0, 2);
 	if ((rc = fetch(lim, 0, &rows, &n)) != KILN_OK)
 		return rc;
 	if (n == 0)
