@@ -65,14 +65,14 @@ static const char *const world_sql =
 
 /* Everything one backend's run needs. */
 typedef struct bench {
-	kiln_app *app;	   /* with kiln_db and World registered */
-	kiln_db_conn *c;   /* the one connection */
-	kiln_arena *a;	   /* the "request" arena of the ORM side */
-	bool mysql;	   /* which driver */
-	MYSQL_STMT *my;	   /* raw, MariaDB: prepared once */
-	MYSQL_BIND myp[1]; /* its parameter */
-	MYSQL_BIND myr[2]; /* its result columns */
-	long long pid;	   /* the parameter's storage */
+	kiln_app *app;	     /* with kiln_db and World registered */
+	kiln_db_conn *c;     /* the one connection */
+	kiln_arena *a;	     /* the "request" arena of the ORM side */
+	bool mysql;	     /* which driver */
+	MYSQL_STMT *my;	     /* raw, MariaDB: prepared once */
+	MYSQL_BIND myp[1];   /* its parameter */
+	MYSQL_BIND myr[2];   /* its result columns */
+	long long pid;	     /* the parameter's storage */
 	long long rid, rnum; /* the result's storage */
 	sqlite3_stmt *sq;    /* raw, SQLite: prepared once */
 	uint64_t seed;	     /* the id sequence */
@@ -116,8 +116,7 @@ setup_table(bench *b)
 	if (kiln_orm_drop_tables(b->app, NULL) != KILN_OK ||
 	    kiln_orm_create_tables(b->app, NULL) != KILN_OK)
 		die(b, "create World");
-	if ((rows = kiln_arena_calloc(b->a, WORLD_ROWS, sizeof(*rows))) ==
-	    NULL)
+	if ((rows = kiln_arena_calloc(b->a, WORLD_ROWS, sizeof(*rows))) == NULL)
 		die(b, "out of memory");
 	srand(1);
 	for (i = 0; i < WORLD_ROWS; i++) {

@@ -1569,6 +1569,58 @@ re_build(const kiln__router *r, const kiln__route *rt, kiln_arena *a,
 	return KILN_OK;
 }
 
+/*
+ * Gives positional arguments (pairs with an empty name, Django's
+ * reverse(args=...)) the names of rt's arguments in the order the rule
+ * has them. *args is replaced by a copy in a when there are any. Returns
+ * KILN_OK, or KILN_EINVAL when there are more than the rule has.
+ */
+static kiln_err
+name_positional(const kiln__route *rt, kiln_arena *a, const kiln_kvs **args,
+    const char *endpoint, char *err, size_t errlen)
+{
+	const kiln_kvs *in = *args;
+	kiln_str names[64];
+	kiln_kvs *outv;
+	size_t i, nn = 0, next = 0;
+
+	for (i = 0; i < in->n && in->items[i].key.len > 0; i++)
+		;
+	if (i == in->n)
+		return KILN_OK; /* only named arguments: nothing to do */
+	if (rt->kind == KIND_DYNAMIC) {
+		for (i = 0; i < rt->nseg && nn < 64; i++)
+			if (rt->segs[i].is_conv)
+				names[nn++] = rt->segs[i].text;
+	} else if (rt->kind == KIND_REGEX) {
+		for (i = 0; i < rt->ntoks && nn < 64; i++)
+			if (rt->toks[i].is_group)
+				names[nn++] = rt->toks[i].text;
+	}
+	outv = kiln_arena_alloc(a, sizeof(*outv));
+	if (outv == NULL)
+		return KILN_ENOMEM;
+	kiln_kvs_init(outv, a);
+	for (i = 0; i < in->n; i++) {
+		if (in->items[i].key.len > 0) {
+			if (kiln_kvs_add(outv, in->items[i].key,
+				in->items[i].val) != KILN_OK)
+				return KILN_ENOMEM;
+			continue;
+		}
+		if (next == nn)
+			return errf(err, errlen, KILN_EINVAL,
+			    "url_for('%s'): %zu positional argument%s given, "
+			    "the rule has %zu",
+			    endpoint, next + 1, next + 1 == 1 ? "" : "s", nn);
+		if (kiln_kvs_add(outv, names[next++], in->items[i].val) !=
+		    KILN_OK)
+			return KILN_ENOMEM;
+	}
+	*args = outv;
+	return KILN_OK;
+}
+
 kiln_err
 kiln__router_build(const kiln__router *r, kiln_arena *a, const char *endpoint,
     const kiln_kvs *args, kiln_str *out, char *err, size_t errlen)
@@ -1583,6 +1635,9 @@ kiln__router_build(const kiln__router *r, kiln_arena *a, const char *endpoint,
 	if (rt == NULL)
 		return errf(err, errlen, KILN_ENOTFOUND, "no route named '%s'",
 		    endpoint != NULL ? endpoint : "(null)");
+	rc = name_positional(rt, a, &args, endpoint, err, errlen);
+	if (rc != KILN_OK)
+		return rc;
 	kiln_buf_init(&b, a, 64);
 	if (rt->kind == KIND_STATIC)
 		(void)kiln_buf_append_str(&b, rt->enc);

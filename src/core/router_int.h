@@ -69,7 +69,10 @@ kiln__match_rc kiln__router_match(const kiln__router *r, kiln_arena *a,
 
 /*
  * Builds the URL path for endpoint with args (name -> value); args not in
- * the rule become a query string in their order. Values are
+ * the rule become a query string in their order. Pairs with an empty
+ * name are positional: they fill the rule's arguments in rule order
+ * (Django's reverse(args=...)), and more of them than the rule has is
+ * KILN_EINVAL. Values are
  * percent-encoded (path converters keep '/'); each value must satisfy its
  * converter. Returns KILN_OK with *out in a, KILN_ENOTFOUND (no such
  * endpoint) or KILN_EINVAL (missing argument, value rejected), with the

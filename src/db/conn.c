@@ -15,6 +15,8 @@
  */
 #include "config.h"
 
+#include <sys/mman.h>
+
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -100,7 +102,7 @@ conn_close(kiln_db_conn *c)
 
 	while ((cur = c->cursors) != NULL)
 		kiln_db_close(cur);
-	if (c->h != NULL && c->pid == getpid()) {
+	if (c->h != NULL && c->pid == kiln__db_pid(c->db)) {
 		for (i = 0; i < c->ncache; i++)
 			c->ops->finalize(c->cache[i].h);
 		c->ops->close(c->h);
@@ -167,7 +169,7 @@ conn_open(kiln_db_conn *c)
 	}
 	c->h = h;
 	c->per = per;
-	c->pid = getpid();
+	c->pid = kiln__db_pid(c->db);
 	c->opened_ms = kiln__db_now_ms();
 	/* Read once here, not per query (a settings lookup by name). */
 	c->max_age = kiln_setting_int(app, "database.conn_max_age");
@@ -186,10 +188,64 @@ conns_close(kiln__db *db)
 		conn_close(db->conns.items[i]);
 }
 
+/* The page behind kiln__db_pid. */
+struct kiln__dbpid {
+	pid_t pid;  /* the process that wrote it */
+	bool armed; /* pid is valid: false in a child after fork() */
+};
+
+pid_t
+kiln__db_pid(kiln__db *db)
+{
+	struct kiln__dbpid *p = db->self;
+
+	if (p != NULL && p->armed)
+		return p->pid;
+	if (p == NULL)
+		return getpid();
+	p->pid = getpid();
+	p->armed = true;
+	return p->pid;
+}
+
+/*
+ * Maps the page of kiln__db_pid. A page of its own, not the app arena's
+ * memory, because fork() must clear it in the child and nothing else.
+ * Without MADV_WIPEONFORK, db->self stays NULL and kiln__db_pid asks the
+ * kernel each time.
+ */
+static void
+pid_page_map(kiln__db *db)
+{
+	long sz = sysconf(_SC_PAGESIZE);
+	void *p;
+
+	if (sz <= 0)
+		return;
+	/* Outlives no arena: unmapped by db_app_cleanup. */
+	p = mmap(NULL, (size_t)sz, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return;
+#ifdef MADV_WIPEONFORK
+	if (madvise(p, (size_t)sz, MADV_WIPEONFORK) == 0) {
+		db->self = p;
+		return;
+	}
+#endif
+	munmap(p, (size_t)sz);
+}
+
 static void
 db_app_cleanup(void *data)
 {
-	conns_close(data);
+	kiln__db *db = data;
+
+	conns_close(db);
+	if (db->self != NULL) {
+		munmap(db->self, (size_t)sysconf(_SC_PAGESIZE));
+		db->self = NULL;
+	}
 }
 
 /* Adds the alias name with URL text to db's table. */
@@ -312,6 +368,7 @@ db_init_app(kiln_app *app, const kiln_ext *ext)
 	    NULL)
 		return KILN_ENOMEM;
 	db->app = app;
+	pid_page_map(db);
 	if (kiln_ext_set_data(app, ext, db) != KILN_OK ||
 	    kiln_arena_cleanup_add(kiln_app_arena(app), db_app_cleanup, db) !=
 		KILN_OK)
@@ -328,7 +385,7 @@ db_init_worker(kiln_app *app, const kiln_ext *ext)
 
 	for (i = 0; i < db->conns.n; i++) {
 		c = db->conns.items[i];
-		if (c->h != NULL && c->pid != getpid())
+		if (c->h != NULL && c->pid != kiln__db_pid(c->db))
 			conn_forget(c);
 	}
 	return build(db);
@@ -384,7 +441,7 @@ kiln_db_conn_get(kiln_app *app, const char *alias)
 	if ((db = kiln__db_state(app)) == NULL ||
 	    (c = conn_find(db, alias != NULL ? alias : "default")) == NULL)
 		return NULL;
-	if (c->h != NULL && c->pid != getpid())
+	if (c->h != NULL && c->pid != kiln__db_pid(c->db))
 		conn_forget(c);
 	if (c->h != NULL && c->depth == 0 && c->cursors == NULL) {
 		max_age = c->max_age;
@@ -433,7 +490,7 @@ kiln__db_native(kiln_db_conn *c)
 static kiln_err
 conn_ready(kiln_db_conn *c)
 {
-	if (c->h != NULL && c->pid != getpid())
+	if (c->h != NULL && c->pid != kiln__db_pid(c->db))
 		conn_forget(c);
 	if (c->broken && c->depth > 0)
 		return kiln__app_error(c->db->app, KILN_EDB,
@@ -592,12 +649,14 @@ kiln_err
 kiln_db_query(kiln_db_conn *c, kiln_arena *a, kiln_str sql,
     const kiln_val *const *params, size_t n, kiln_db_cursor **out)
 {
-	char err[KILN__DB_ERRMAX] = "";
+	char err[KILN__DB_ERRMAX];
 	kiln_db_cursor *cur;
 	bool prepared, retried = false;
 	kiln_err rc;
 	int lost;
 
+	/* Not "= \"\"", which would clear all of it on every query. */
+	err[0] = '\0';
 	*out = NULL;
 	if ((rc = conn_ready(c)) != KILN_OK)
 		return rc;
@@ -630,10 +689,11 @@ again:
 kiln_err
 kiln_db_next(kiln_db_cursor *cur, kiln_val **row)
 {
-	char err[KILN__DB_ERRMAX] = "";
+	char err[KILN__DB_ERRMAX];
 	kiln_db_conn *c = cur->c;
 	kiln_err rc;
 
+	err[0] = '\0';
 	*row = NULL;
 	if (!cur->open)
 		return KILN_OK;
@@ -695,7 +755,8 @@ kiln_db_close(kiln_db_cursor *cur)
 			break;
 		}
 	}
-	if (cur->conn_h != c->h || c->h == NULL || c->pid != getpid())
+	if (cur->conn_h != c->h || c->h == NULL ||
+	    c->pid != kiln__db_pid(c->db))
 		return;
 	c->ops->reset(cur->h);
 	if (cur->slot != NULL)

@@ -71,13 +71,22 @@ struct kiln_db_cursor {
 
 /* The extension's per-app state. */
 struct kiln__db {
-	kiln_app *app;	    /* the owner */
-	kiln__ptrs conns;   /* kiln_db_conn, built on first use */
-	bool built;	    /* conns read from settings */
-	kiln__ptrs routers; /* const kiln_db_router */
-	kiln__ptrs models;  /* const kiln_model, registered */
-	void *orm;	    /* the ORM's state (orm_int.h) */
+	kiln_app *app;		  /* the owner */
+	kiln__ptrs conns;	  /* kiln_db_conn, built on first use */
+	bool built;		  /* conns read from settings */
+	kiln__ptrs routers;	  /* const kiln_db_router */
+	kiln__ptrs models;	  /* const kiln_model, registered */
+	void *orm;		  /* the ORM's state (orm_int.h) */
+	struct kiln__dbpid *self; /* kiln__db_pid's page, or NULL */
 };
+
+/*
+ * This process's id, as getpid() but without a system call per query:
+ * it is kept in a page that fork() clears in the child
+ * (MADV_WIPEONFORK), so a cleared page means "ask the kernel again".
+ * Where the kernel lacks that (before Linux 4.14), every call asks.
+ */
+pid_t kiln__db_pid(kiln__db *db);
 
 /* Returns the app's db state, or NULL (with a message) when not in use. */
 kiln__db *kiln__db_state(kiln_app *app);

@@ -66,7 +66,7 @@ tx_cleanup(void *data)
 
 	if (t->done)
 		return;
-	if (c->h == NULL || c->pid != getpid()) {
+	if (c->h == NULL || c->pid != kiln__db_pid(c->db)) {
 		t->done = true;
 		return;
 	}
@@ -154,7 +154,7 @@ db_teardown(kiln_req *req)
 		return;
 	for (i = 0; i < db->conns.n; i++) {
 		c = db->conns.items[i];
-		if (c->h == NULL || c->pid != getpid())
+		if (c->h == NULL || c->pid != kiln__db_pid(c->db))
 			continue;
 		while (c->depth > 0 && c->tx[c->depth - 1]->a == a)
 			(void)tx_end(c, false);

@@ -966,8 +966,7 @@ compile_full(cctx *c, kiln__sqlmode mode, kiln_agg agg, const char *field,
 				kiln_buf_append_str(&out->b,
 				    kiln_buf_str(&c->w));
 			}
-			if ((rc = order(c, &out->b, false, false)) !=
-				KILN_OK ||
+			if ((rc = order(c, &out->b, false, false)) != KILN_OK ||
 			    (rc = limit(c, &out->b)) != KILN_OK)
 				return rc;
 			kiln_buf_append_c(&out->b, ") \"sub\")");
@@ -986,8 +985,7 @@ compile_full(cctx *c, kiln__sqlmode mode, kiln_agg agg, const char *field,
 		return rc;
 	if (mode != KILN__SQL_VALUES && (rc = annotations(c)) != KILN_OK)
 		return rc;
-	if (qs->where != NULL &&
-	    (rc = tree(c, qs->where, false, 0)) != KILN_OK)
+	if (qs->where != NULL && (rc = tree(c, qs->where, false, 0)) != KILN_OK)
 		return rc;
 	if ((rc = assemble(c, &out->b, mode, agg, &at, ordmode)) != KILN_OK)
 		return rc == KILN_ENOMEM ?
@@ -1017,16 +1015,16 @@ compile_full(cctx *c, kiln__sqlmode mode, kiln_agg agg, const char *field,
 
 /* One cached shape. */
 typedef struct centry {
-	uint64_t h;	     /* the key's hash */
-	char *key;	     /* the key */
-	size_t klen;	     /* its length */
-	char *sql;	     /* the text */
-	size_t len;	     /* its length */
-	target *leaves;	     /* each condition's target, in tree order */
-	size_t nleaves;	     /* entries */
-	size_t nrel;	     /* select_related rows */
-	kiln__relplan *rel;  /* their plans */
-	size_t ann_col0;     /* first annotation column */
+	uint64_t h;	       /* the key's hash */
+	char *key;	       /* the key */
+	size_t klen;	       /* its length */
+	char *sql;	       /* the text */
+	size_t len;	       /* its length */
+	target *leaves;	       /* each condition's target, in tree order */
+	size_t nleaves;	       /* entries */
+	size_t nrel;	       /* select_related rows */
+	kiln__relplan *rel;    /* their plans */
+	size_t ann_col0;       /* first annotation column */
 	const kiln_field **vf; /* VALUES: each column's field */
 	const kiln_field **af; /* annotations' fields */
 } centry;
@@ -1137,7 +1135,8 @@ shape_key(const kiln_qs *qs, bool mysql, kiln__sqlmode mode, kiln_agg agg,
 	kbyte(k, (unsigned)mode);
 	kbyte(k, (unsigned)agg);
 	kbyte(k, (unsigned)ordmode);
-	kbyte(k, (unsigned)mysql | (qs->lo != 0) << 1 | (qs->hi >= 0) << 2 |
+	kbyte(k,
+	    (unsigned)mysql | (qs->lo != 0) << 1 | (qs->hi >= 0) << 2 |
 		(unsigned)qs->distinct << 3 | (unsigned)qs->order_set << 4);
 	kstr(k, field != NULL ? field : "");
 	kstrs(k, qs->order, qs->norder);
@@ -1210,15 +1209,15 @@ cache_slot(ccache *cc, const kbuf *k, uint64_t h)
 
 /* Keeps a successful compile of c under key k (quietly not when full). */
 static void
-cache_add(kiln_app *app, ccache *cc, centry **slot, const kbuf *k,
-    uint64_t h, const cctx *c)
+cache_add(kiln_app *app, ccache *cc, centry **slot, const kbuf *k, uint64_t h,
+    const cctx *c)
 {
 	kiln_arena *a = kiln_app_arena(app);
 	const kiln__sql *s = c->out;
 	centry *e;
 
-	if (cc->n >= CACHE_MAX || (e = kiln_arena_calloc(a, 1, sizeof(*e))) ==
-	    NULL)
+	if (cc->n >= CACHE_MAX ||
+	    (e = kiln_arena_calloc(a, 1, sizeof(*e))) == NULL)
 		return;
 	e->h = h;
 	e->klen = k->n;
@@ -1262,8 +1261,7 @@ leaf_params(cctx *c, const target *t, const kiln_q *q)
 	size_t i;
 	kiln_err rc;
 
-	if (strcmp(op, "isnull") == 0 || v == NULL ||
-	    v->type == KILN_VAL_NULL)
+	if (strcmp(op, "isnull") == 0 || v == NULL || v->type == KILN_VAL_NULL)
 		return KILN_OK;
 	if (strcmp(op, "in") == 0) {
 		for (i = 0; i < v->u.list.n; i++) {
@@ -1298,8 +1296,7 @@ tree_params(cctx *c, const kiln_q *q, const centry *e, size_t *next)
 	}
 	if ((rc = tree_params(c, q->x, e, next)) != KILN_OK)
 		return rc;
-	return q->kind == KILN__Q_NOT ? KILN_OK :
-					tree_params(c, q->y, e, next);
+	return q->kind == KILN__Q_NOT ? KILN_OK : tree_params(c, q->y, e, next);
 }
 
 /* Fills c->out from cached entry e and the values of c->qs. */

@@ -558,6 +558,44 @@ tag_include(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
 	return true;
 }
 
+/* True when bit looks like name=value. */
+static bool
+is_kwarg(kiln_str bit)
+{
+	size_t eq;
+
+	for (eq = 0; eq < bit.len && is_word((unsigned char)bit.ptr[eq]); eq++)
+		;
+	return eq > 0 && eq < bit.len && bit.ptr[eq] == '=';
+}
+
+/*
+ * {% url 'name' a b %}: positional arguments, kept as binds with empty
+ * names; the router fills the rule's arguments with them in order.
+ */
+static bool
+url_positional(tpl_parser *p, tpl_node *node, const kiln_str *bits, size_t n,
+    tpl_node **out)
+{
+	tpl_binds *b = &node->u.url.b;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (is_kwarg(bits[i]))
+			return kiln__tpl_perr(p,
+			    "'url' arguments are all name=value or all "
+			    "positional, not both (as in Django): '%.*s'",
+			    (int)bits[i].len, bits[i].ptr);
+		b->names[b->n] = KILN_STR("");
+		b->vals[b->n] = kiln__tpl_fexpr_parse(p, bits[i]);
+		if (b->vals[b->n] == NULL)
+			return false;
+		b->n++;
+	}
+	*out = node;
+	return true;
+}
+
 static bool
 tag_url(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
     tpl_node **out)
@@ -582,10 +620,12 @@ tag_url(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
 	cnt = parse_kwargs(p, bits + 2, n - 2, false, &node->u.url.b, &used);
 	if (cnt == SIZE_MAX)
 		return false;
+	if (used == 0 && n > 2)
+		return url_positional(p, node, bits + 2, n - 2, out);
 	if (used < n - 2)
 		return kiln__tpl_perr(p,
-		    "'url' arguments must be name=value (Kiln "
-		    "routes take named arguments): '%.*s'",
+		    "'url' arguments are all name=value or all positional, "
+		    "not both (as in Django): '%.*s'",
 		    (int)bits[2 + used].len, bits[2 + used].ptr);
 	*out = node;
 	return true;

@@ -702,6 +702,29 @@ START_TEST(test_router_url_for_query)
 }
 END_TEST
 
+/* Empty names are positional: they fill the rule's arguments in order. */
+START_TEST(test_router_url_for_positional)
+{
+	kiln_err rc;
+	fx f;
+
+	fx_init(&f);
+	ck_assert_int_eq(add(&f, "GET", "/<slug:s>/<int:id>/", "two"), KILN_OK);
+	ck_assert_int_eq(add_re(&f, "GET", "/y/(?<year>[0-9]{4})/", "year"),
+	    KILN_OK);
+	ck_assert_str_eq(build(&f, &rc, "two", "", "a-b", "", "9", "p", "1",
+			     NULL),
+	    "/a-b/9/?p=1");
+	ck_assert_str_eq(build(&f, &rc, "year", "", "2024", NULL), "/y/2024/");
+	ck_assert_ptr_null(build(&f, &rc, "two", "", "a", "", "1", "", "x",
+	    NULL));
+	ck_assert_int_eq(rc, KILN_EINVAL);
+	ck_assert_ptr_nonnull(strstr(f.err, "3 positional arguments given, the "
+					    "rule has 2"));
+	fx_fini(&f);
+}
+END_TEST
+
 START_TEST(test_router_url_for_errors)
 {
 	kiln_err rc;
@@ -916,6 +939,7 @@ router_suite(void)
 	tcase_add_test(tc, test_router_regex_unreversible);
 	tcase_add_test(tc, test_router_url_for_converters);
 	tcase_add_test(tc, test_router_url_for_query);
+	tcase_add_test(tc, test_router_url_for_positional);
 	tcase_add_test(tc, test_router_url_for_errors);
 	tcase_add_test(tc, test_router_url_for_round_trip);
 	tcase_add_test(tc, test_router_malformed_rules);

@@ -422,7 +422,8 @@ tpl_app(char *dir)
 	snprintf(path, sizeof(path), "%s/page.html", dir);
 	spit(path,
 	    "{{ site }}|{{ name }}|{{ request.path }}|{{ request.GET.q }}"
-	    "|{{ STATIC_URL }}|{{ MEDIA_URL }}|{% url 'post' id=7 %}|"
+	    "|{{ STATIC_URL }}|{{ MEDIA_URL }}|{% url 'post' id=7 %}"
+	    "{% url 'post' 8 %}|"
 	    "{% static 'css/a.css' %}|{{ view.args.slug }}");
 	snprintf(path, sizeof(path), "%s/broken.html", dir);
 	spit(path, "ok\n{% for %}");
@@ -473,10 +474,10 @@ START_TEST(test_template_render_in_app)
 	c = kiln_client_new(app);
 	ck_assert_ptr_nonnull(c);
 	r = kiln_client_get(c, "/page?q=a%26b");
-	ck_assert_int_eq(r->status, 200);
+	ck_assert_msg(r->status == 200, "%d %s", r->status, r->body.ptr);
 	ck_assert_str_eq(r->body.ptr,
 	    "Kiln site|&lt;Ann&gt;|/page|a&amp;b|"
-	    "/static/|/media/|/post/7|"
+	    "/static/|/media/|/post/7/post/8|"
 	    "/static/css/a.css|");
 	r = kiln_client_get(c, "/about/team");
 	ck_assert_int_eq(r->status, 200);
