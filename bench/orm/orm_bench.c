@@ -17,8 +17,9 @@
  *     orm_bench URL --profile orm|raw [--iters N] [--queries Q]
  *
  * --setup (re)creates the World table (10000 rows) through the ORM
- * (sqlite::memory: always needs it). A round times each (test, side) for
- * about S seconds (default 0.2) with an iteration count fixed in the
+ * (sqlite::memory: always needs it). 200 rows are read by both sides
+ * first and compared. A round (default 15) times each (test, side) for
+ * about S seconds (default 0.1) with an iteration count fixed in the
  * warm-up; the sides alternate (ABBA) from round to round. Prints one
  * Markdown table row per test: the medians in microseconds per
  * iteration, the ratio of the medians ORM/raw, and the range of the
@@ -216,6 +217,52 @@ raw_loop(bench *b, long iters, int q)
 	}
 }
 
+/*
+ * Checks that both sides read the same rows: the ORM's row against the
+ * raw statement's for n ids, so the ratio compares equal work.
+ */
+static void
+verify(bench *b, int n)
+{
+	kiln_row *r;
+	int64_t id, want;
+	int i, rc;
+
+	for (i = 0; i < n; i++) {
+		id = next_id(b);
+		kiln_arena_reset(b->a);
+		if (kiln_qs_get(kiln_qs_filter_i(kiln_qs_new(b->app, b->a,
+						     &World),
+				    "id", id),
+			&r) != KILN_OK)
+			die(b, "ORM get");
+		if (!b->mysql) {
+			sqlite3_bind_int64(b->sq, 1, id);
+			if (sqlite3_step(b->sq) != SQLITE_ROW)
+				die(b, "sqlite3_step");
+			want = sqlite3_column_int64(b->sq, 1);
+			sqlite3_reset(b->sq);
+		} else {
+			b->pid = id;
+			if (mysql_stmt_execute(b->my) != 0 ||
+			    mysql_stmt_fetch(b->my) != 0)
+				die(b, mysql_stmt_error(b->my));
+			want = b->rnum;
+			while ((rc = mysql_stmt_fetch(b->my)) == 0)
+				;
+			if (rc != MYSQL_NO_DATA)
+				die(b, mysql_stmt_error(b->my));
+		}
+		if (kiln_row_pk(r) != id ||
+		    kiln_row_int(r, "randomNumber") != want) {
+			fprintf(stderr,
+			    "orm_bench: id %lld: ORM and raw differ\n",
+			    (long long)id);
+			exit(1);
+		}
+	}
+}
+
 /* Runs one side; returns the seconds it took. */
 static double
 timed(bench *b, bool orm, long iters, int q)
@@ -315,9 +362,9 @@ main(int argc, char **argv)
 {
 	bench b;
 	const char *url, *profile = NULL, *label = NULL;
-	double secs = 0.2;
+	double secs = 0.1;
 	long iters = 20000;
-	int i, rounds = 7, queries = 1;
+	int i, rounds = 15, queries = 1;
 	bool setup = false;
 
 	if (argc < 2)
@@ -361,6 +408,7 @@ main(int argc, char **argv)
 	if (setup)
 		setup_table(&b);
 	setup_raw(&b);
+	verify(&b, 200);
 	if (label == NULL)
 		label = b.mysql ? "MariaDB" : "SQLite";
 	if (profile != NULL) {

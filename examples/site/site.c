@@ -391,7 +391,8 @@ blog_detail(kiln_req *req)
 /* The posts `site seed` writes into an empty blog. */
 static const char *const seed_posts[][2] = {
 	{ "Hello, Kiln", "A web framework for C, behind nginx." },
-	{ "Templates", "Django's template language, compiled once per worker." },
+	{ "Templates",
+	    "Django's template language, compiled once per worker." },
 	{ "The ORM", "Models in C, lazy QuerySets, SQLite and MariaDB." },
 	{ "Blueprints", "Routes, hooks and error handlers under a prefix." },
 	{ "The pool", "Prefork FastCGI workers, reloaded without a gap." },
@@ -477,9 +478,9 @@ posts_view(kiln_req *req)
 			kiln_val_datetime(a, 1709647629 + (int64_t)i * 86400,
 			    0)) != KILN_OK ||
 		    kiln_val_set(p, "body",
-			kiln_val_cstr(a, "Kiln renders <Django> templates, "
-					 "compiled once per worker.")) !=
-			KILN_OK ||
+			kiln_val_cstr(a,
+			    "Kiln renders <Django> templates, "
+			    "compiled once per worker.")) != KILN_OK ||
 		    kiln_val_push(list, p) != KILN_OK)
 			kiln_abort(req, 500);
 	}

@@ -30,7 +30,8 @@ typedef void (*kiln_cleanup_fn)(void *data);
  */
 KILN_API KILN_WARN_UNUSED kiln_arena *kiln_arena_new(size_t block_size);
 
-/* Runs the cleanups and releases every block, then a itself. NULL is a no-op. */
+/* Runs the cleanups and releases every block, then a itself. NULL is a no-op.
+ */
 KILN_API void kiln_arena_free(kiln_arena *a);
 
 /*

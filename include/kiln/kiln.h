@@ -6,19 +6,19 @@
 #ifndef KILN_KILN_H
 #define KILN_KILN_H
 
-#include <kiln/common.h>
-#include <kiln/arena.h>
-#include <kiln/kv.h>
-#include <kiln/value.h>
 #include <kiln/app.h>
-#include <kiln/settings.h>
+#include <kiln/arena.h>
+#include <kiln/client.h>
+#include <kiln/common.h>
+#include <kiln/db.h>
 #include <kiln/ext.h>
-#include <kiln/signal.h>
+#include <kiln/kv.h>
+#include <kiln/orm.h>
 #include <kiln/request.h>
 #include <kiln/response.h>
-#include <kiln/client.h>
+#include <kiln/settings.h>
+#include <kiln/signal.h>
 #include <kiln/template.h>
-#include <kiln/db.h>
-#include <kiln/orm.h>
+#include <kiln/value.h>
 
 #endif /* KILN_KILN_H */

@@ -954,7 +954,7 @@ resolve_paths(parse *p, const char *value)
 	if (realpath(dir, abs) == NULL)
 		return value;
 	kiln_buf_init(&b, p->app->settings->a, strlen(value) + 64);
-	for (elem = value; ; elem = end + 1) {
+	for (elem = value;; elem = end + 1) {
 		end = strchr(elem, ':');
 		if (end == NULL)
 			end = elem + strlen(elem);

@@ -716,11 +716,12 @@ START_TEST(test_router_url_for_positional)
 			     NULL),
 	    "/a-b/9/?p=1");
 	ck_assert_str_eq(build(&f, &rc, "year", "", "2024", NULL), "/y/2024/");
-	ck_assert_ptr_null(build(&f, &rc, "two", "", "a", "", "1", "", "x",
-	    NULL));
+	ck_assert_ptr_null(
+	    build(&f, &rc, "two", "", "a", "", "1", "", "x", NULL));
 	ck_assert_int_eq(rc, KILN_EINVAL);
-	ck_assert_ptr_nonnull(strstr(f.err, "3 positional arguments given, the "
-					    "rule has 2"));
+	ck_assert_ptr_nonnull(strstr(f.err,
+	    "3 positional arguments given, the "
+	    "rule has 2"));
 	fx_fini(&f);
 }
 END_TEST
