@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <arpa/inet.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
@@ -127,30 +128,33 @@ board_of(kiln_req *req)
 	return kiln_req_app(req)->board;
 }
 
-/* True when the client's address is in status.allow (space/comma list). */
+/*
+ * True when the client's address is in status.allow: the same list
+ * syntax as server.allow_from (addresses, CIDR networks, "all").
+ */
 static bool
 allowed(kiln_req *req)
 {
 	const char *list = kiln_setting_str(kiln_req_app(req), "status.allow");
-	kiln_str ip = kiln_req_remote_addr(req);
-	const char *p, *end;
-	size_t n;
+	const char *ip = kiln_str_cstr(kiln_req_arena(req),
+	    kiln_req_remote_addr(req));
+	struct sockaddr_storage ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	kiln__allow al;
+	char err[128];
 
-	if (list == NULL)
+	if (ip == NULL || kiln__allow_parse(list, &al, err, sizeof(err)) !=
+	    KILN_OK)
 		return false;
-	for (p = list; *p != '\0'; p = end) {
-		while (*p == ' ' || *p == ',')
-			p++;
-		end = p;
-		while (*end != '\0' && *end != ' ' && *end != ',')
-			end++;
-		n = (size_t)(end - p);
-		if (n > 0 && (n == 3 && memcmp(p, "all", 3) == 0))
-			return true;
-		if (n > 0 && n == ip.len && memcmp(p, ip.ptr, n) == 0)
-			return true;
-	}
-	return false;
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, ip, &sin->sin_addr) == 1)
+		sin->sin_family = AF_INET;
+	else if (inet_pton(AF_INET6, ip, &sin6->sin6_addr) == 1)
+		sin6->sin6_family = AF_INET6;
+	else
+		return al.any;
+	return kiln__allow_match(&al, (struct sockaddr *)&ss);
 }
 
 /* Adds one worker's object to list. */
@@ -325,8 +329,14 @@ kiln_err
 kiln__status_register(kiln_app *app, kiln__board *board)
 {
 	const char *path = kiln_setting_str(app, "status.path");
+	kiln__allow al;
+	char err[KILN_ERRMSG_MAX];
 
 	app->board = board;
+	if (kiln__allow_parse(kiln_setting_str(app, "status.allow"), &al, err,
+		sizeof(err)) != KILN_OK)
+		return kiln__app_error(app, KILN_ECONFIG, "status.allow: %s",
+		    strchr(err, ' ') != NULL ? strchr(err, ' ') + 1 : err);
 	if (path == NULL || *path == '\0')
 		return KILN_OK; /* disabled */
 	return kiln_route(kiln_app_bp(app), "GET", path, status_view,
