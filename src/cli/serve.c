@@ -335,11 +335,11 @@ kiln__cmd_serve(kiln_app *app, int argc, char **argv)
 	kiln__board *board;
 	const char *listen = kiln_setting_str(app, "server.listen");
 	const char *transport = kiln_setting_str(app, "server.transport");
-	const char *v, *ctl, *sock_path;
+	const char *v, *ctl = NULL, *sock_path = NULL;
 	int64_t workers = kiln_setting_int(app, "server.workers");
 	bool daemon = kiln_setting_bool(app, "server.daemon"), upgraded = false;
-	bool systemd;
-	int i, fd, rc, ready_fd = -1;
+	bool systemd, owns_socket = false, wrote_pidfile = false;
+	int i, fd, rc = 1, ready_fd = -1;
 
 	memset(&pc, 0, sizeof(pc));
 	pc.pidfile = kiln_setting_str(app, "server.pidfile");
@@ -390,56 +390,66 @@ kiln__cmd_serve(kiln_app *app, int argc, char **argv)
 	fd = inherited_fd(&pc.old_master, &systemd);
 	if (pc.old_master > 0)
 		daemon = false; /* an upgrade runs where the old master ran */
-	if (fd < 0)
+	/*
+	 * The socket is ours to remove at the end when this master made it,
+	 * or when it took it over from the master it replaced (USR2) and
+	 * served; never when systemd made it.
+	 */
+	if (fd < 0) {
 		fd = make_socket(app, listen);
+		owns_socket = fd >= 0;
+	}
 	if (fd < 0)
 		return 1;
+	sock_path = bound_path(app, fd);
+	pc.ctl_fd = -1;
 	/* Shared by the master and every worker; outlives every arena. */
 	board = mmap(NULL, sizeof(*board), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (board == MAP_FAILED) {
 		fprintf(stderr, "serve: mmap: %s\n", strerror(errno));
-		return 1;
+		board = NULL;
+		goto out;
 	}
 	board->listen_fd = fd;
-	if (kiln__transport_cfg_load(app, fd, &cfg) != KILN_OK) {
+	if (kiln__transport_cfg_load(app, fd, &cfg) != KILN_OK ||
+	    kiln__status_register(app, board) != KILN_OK) {
 		fprintf(stderr, "serve: %s\n", kiln_app_errmsg(app));
-		return 1;
+		goto out;
 	}
-	sock_path = bound_path(app, fd);
 	ctl = ctl_path(app, sock_path);
 	pc.ctl_fd = ctl != NULL ? make_ctl(ctl) : -1;
-	if (kiln__status_register(app, board) != KILN_OK) {
-		fprintf(stderr, "serve: %s\n", kiln_app_errmsg(app));
-		return 1;
-	}
 	if (daemon && daemonize(&ready_fd) != 0) {
 		fprintf(stderr, "serve: cannot detach: %s\n", strerror(errno));
-		return 1;
+		goto out;
 	}
 	if ((daemon || (pc.log_file != NULL && *pc.log_file != '\0')) &&
 	    redirect_stdio(pc.log_file) != 0)
-		return 1;
-	if (pc.pidfile != NULL && *pc.pidfile != '\0' &&
-	    !write_pidfile(pc.pidfile))
-		return 1;
+		goto out;
+	if (pc.pidfile != NULL && *pc.pidfile != '\0') {
+		if (!write_pidfile(pc.pidfile))
+			goto out;
+		wrote_pidfile = true;
+	}
 	if (ready_fd >= 0) {
 		(void)write(ready_fd, "r", 1);
 		close(ready_fd);
 	}
 	rc = kiln__serve(app, board, &pc, tp, &cfg, &upgraded);
-	if (pc.ctl_fd >= 0)
+	owns_socket = !systemd;
+out:
+	if (pc.ctl_fd >= 0) {
 		close(pc.ctl_fd);
-	if (!upgraded) {
-		if (pc.ctl_fd >= 0)
+		if (!upgraded)
 			unlink(ctl);
-		if (sock_path != NULL && !systemd)
-			unlink(sock_path);
-		if (pc.pidfile != NULL && *pc.pidfile != '\0')
-			unlink(pc.pidfile);
 	}
+	if (!upgraded && owns_socket && sock_path != NULL)
+		unlink(sock_path);
+	if (!upgraded && wrote_pidfile)
+		unlink(pc.pidfile);
 	close(fd);
-	munmap(board, sizeof(*board));
+	if (board != NULL)
+		munmap(board, sizeof(*board));
 	return rc;
 }
 

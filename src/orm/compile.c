@@ -1078,16 +1078,6 @@ kbyte(kbuf *k, size_t v)
 		kint(k, (int64_t)v);
 }
 
-static void
-kstrs(kbuf *k, const char *const *l, size_t n)
-{
-	size_t i;
-
-	kbyte(k, n);
-	for (i = 0; i < n; i++)
-		kstr(k, l[i]);
-}
-
 /* The condition tree: its structure, lookups and value kinds. */
 static void
 ktree(kbuf *k, const kiln_q *q, unsigned depth)
@@ -1127,25 +1117,42 @@ shape_key(const kiln_qs *qs, bool mysql, kiln__sqlmode mode, kiln_agg agg,
     const char *field, int ordmode, kbuf *k)
 {
 	const void *m = qs->mt;
+	unsigned char hd[9];
 	size_t i;
 
+	/* Shapes with 255 or more of anything are compiled each time. */
+	if (qs->norder > 254 || qs->nrelated > 254 || qs->nann > 254 ||
+	    qs->nvfields > 254 || (unsigned)mode > 254 || (unsigned)agg > 254 ||
+	    (unsigned)ordmode > 254)
+		return false;
+	hd[0] = (unsigned char)mode;
+	hd[1] = (unsigned char)agg;
+	hd[2] = (unsigned char)ordmode;
+	hd[3] =
+	    (unsigned char)(mysql | (qs->lo != 0) << 1 | (qs->hi >= 0) << 2 |
+		qs->distinct << 3 | qs->order_set << 4 | (field != NULL) << 5);
+	hd[4] = (unsigned char)qs->norder;
+	hd[5] = (unsigned char)qs->nrelated;
+	hd[6] = (unsigned char)qs->nann;
+	hd[7] = (unsigned char)qs->nvfields;
+	hd[8] = qs->where != NULL;
 	k->n = 0;
 	k->over = false;
 	kput(k, &m, sizeof(m));
-	kbyte(k, (unsigned)mode);
-	kbyte(k, (unsigned)agg);
-	kbyte(k, (unsigned)ordmode);
-	kbyte(k,
-	    (unsigned)mysql | (qs->lo != 0) << 1 | (qs->hi >= 0) << 2 |
-		(unsigned)qs->distinct << 3 | (unsigned)qs->order_set << 4);
-	kstr(k, field != NULL ? field : "");
-	kstrs(k, qs->order, qs->norder);
-	kstrs(k, qs->related, qs->nrelated);
-	kstrs(k, qs->ann_names, qs->nann);
-	kstrs(k, qs->ann_paths, qs->nann);
-	for (i = 0; i < qs->nann; i++)
-		kbyte(k, (unsigned)qs->ann_aggs[i]);
-	kstrs(k, qs->vfields, qs->nvfields);
+	kput(k, hd, sizeof(hd));
+	if (field != NULL)
+		kstr(k, field);
+	for (i = 0; i < qs->norder; i++)
+		kstr(k, qs->order[i]);
+	for (i = 0; i < qs->nrelated; i++)
+		kstr(k, qs->related[i]);
+	for (i = 0; i < qs->nann; i++) {
+		kstr(k, qs->ann_names[i]);
+		kstr(k, qs->ann_paths[i]);
+		kbyte(k, (size_t)qs->ann_aggs[i]);
+	}
+	for (i = 0; i < qs->nvfields; i++)
+		kstr(k, qs->vfields[i]);
 	if (qs->where != NULL)
 		ktree(k, qs->where, 0);
 	return !k->over;
