@@ -62,8 +62,11 @@ KILN_API kiln_str kiln_req_body(const kiln_req *req);
 /* A header by name, case-insensitively ("Content-Type"), or NULL. */
 KILN_API const kiln_str *kiln_req_header(const kiln_req *req, const char *name);
 
-/* All headers, with names as "Content-Type" (for iteration). */
-KILN_API const kiln_kvs *kiln_req_headers(const kiln_req *req);
+/*
+ * All headers, with names as "Content-Type" (for iteration), built on
+ * first use in the request arena. May abort (out of memory).
+ */
+KILN_API const kiln_kvs *kiln_req_headers(kiln_req *req);
 
 /* A cookie by name, or NULL. A garbage Cookie header yields no cookies. */
 KILN_API const kiln_str *kiln_req_cookie(kiln_req *req, const char *name);

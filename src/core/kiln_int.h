@@ -108,6 +108,7 @@ enum {
 	KILN__REQ_FORM = 1 << 1,
 	KILN__REQ_COOKIES = 1 << 2,
 	KILN__REQ_JSON = 1 << 3,
+	KILN__REQ_HEADERS = 1 << 4,
 };
 
 struct kiln_req {
@@ -122,7 +123,7 @@ struct kiln_req {
 	kiln_str remote_addr;	  /* REMOTE_ADDR */
 	kiln_str scheme;	  /* http or https */
 	kiln_str host;		  /* Host */
-	kiln_kvs headers;	  /* "Content-Type" style names */
+	kiln_kvs headers;	  /* "Content-Type" style names, on first use */
 	unsigned parsed;	  /* KILN__REQ_* */
 	kiln_kvs args;		  /* query args */
 	kiln_kvs form;		  /* form fields */

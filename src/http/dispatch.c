@@ -315,6 +315,20 @@ teardown(kiln_req *req)
 	req->jmp = NULL;
 }
 
+/* Counts the request headers (HTTP_* params, and the two CONTENT_*). */
+static size_t
+header_count(const kiln_req *req)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < req->params.n; i++)
+		n += kiln_str_startswith(req->params.items[i].key,
+			 KILN_STR("HTTP_")) ||
+		    kiln_str_startswith(req->params.items[i].key,
+			KILN_STR("CONTENT_"));
+	return n;
+}
+
 /*
  * Checks what must hold before any user code runs: method syntax, URI
  * length, body size, header count, and a path that decodes to UTF-8.
@@ -336,7 +350,7 @@ check_request(kiln_req *req, void *arg)
 	if (limit_rc == KILN_ELIMIT || req->body.len > l->max_body)
 		kiln_abort_msg(req, 413, "the body is larger than %zu bytes",
 		    l->max_body);
-	if (req->headers.n > l->max_headers)
+	if (header_count(req) > l->max_headers)
 		kiln_abort_msg(req, 431, "more than %zu request headers",
 		    l->max_headers);
 	raw = req->raw_uri;

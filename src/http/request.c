@@ -8,8 +8,10 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <strings.h>
 
 #include <kiln/kiln.h>
 
@@ -31,8 +33,7 @@ kiln_err
 kiln__req_init(kiln_req *req, kiln_app *app, kiln_arena *a,
     const kiln_kvs *params, kiln_str body)
 {
-	kiln_str https, name, port;
-	size_t i;
+	kiln_str https, port;
 
 	req->app = app;
 	req->a = a;
@@ -54,17 +55,9 @@ kiln__req_init(kiln_req *req, kiln_app *app, kiln_arena *a,
 		req->scheme = https.len > 0 && !kiln_str_eq_c(https, "off") ?
 		    KILN_STR("https") :
 		    KILN_STR("http");
-	kiln_kvs_init(&req->headers, a);
+	kiln_kvs_init(&req->headers, a); /* built on first use */
 	kiln_kvs_init(&req->route_args, a);
 	kiln_kvs_init(&req->g, a);
-	for (i = 0; i < params->n; i++) {
-		if (kiln__cgi_header_name(a, params->items[i].key, &name) !=
-		    KILN_OK)
-			continue;
-		if (kiln_kvs_add(&req->headers, name, params->items[i].val) !=
-		    KILN_OK)
-			return KILN_ENOMEM;
-	}
 	req->host = param(params, "HTTP_HOST");
 	if (req->host.len == 0) {
 		req->host = param(params, "SERVER_NAME");
@@ -144,15 +137,48 @@ kiln_req_is_secure(const kiln_req *req)
 	return kiln_str_eq_c(req->scheme, "https");
 }
 
+/*
+ * Looks a header up among the CGI params without building the header
+ * list: "User-Agent" is the param HTTP_USER_AGENT ("Content-Type" and
+ * "Content-Length" are CONTENT_TYPE and CONTENT_LENGTH).
+ */
 const kiln_str *
 kiln_req_header(const kiln_req *req, const char *name)
 {
-	return kiln_kvs_get_case(&req->headers, kiln_str_c(name));
+	char cgi[128];
+	size_t i, off = 5, len = strlen(name);
+
+	if (len == 0 || len + off >= sizeof(cgi))
+		return NULL;
+	if (strcasecmp(name, "Content-Type") == 0 ||
+	    strcasecmp(name, "Content-Length") == 0)
+		off = 0;
+	else
+		memcpy(cgi, "HTTP_", 5);
+	for (i = 0; i < len; i++)
+		cgi[off + i] = name[i] == '-'
+		    ? '_'
+		    : (char)toupper((unsigned char)name[i]);
+	return kiln_kvs_get(&req->params, (kiln_str){ cgi, off + len });
 }
 
 const kiln_kvs *
-kiln_req_headers(const kiln_req *req)
+kiln_req_headers(kiln_req *req)
 {
+	kiln_str name;
+	size_t i;
+
+	if (req->parsed & KILN__REQ_HEADERS)
+		return &req->headers;
+	req->parsed |= KILN__REQ_HEADERS;
+	for (i = 0; i < req->params.n; i++) {
+		if (kiln__cgi_header_name(req->a, req->params.items[i].key,
+			&name) != KILN_OK)
+			continue;
+		if (kiln_kvs_add(&req->headers, name,
+			req->params.items[i].val) != KILN_OK)
+			kiln_abort(req, 500);
+	}
 	return &req->headers;
 }
 

@@ -397,14 +397,31 @@ no_body(const kiln_resp *resp)
 	    resp->status < 200 || kiln_str_eq_c(resp->req->method, "HEAD");
 }
 
+/* Appends n in decimal (the head is on every request's path: no printf). */
+static void
+append_uint(kiln_buf *b, uint64_t n)
+{
+	char digits[24];
+	size_t i = sizeof(digits);
+
+	do {
+		digits[--i] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n > 0);
+	kiln_buf_append(b, digits + i, sizeof(digits) - i);
+}
+
 kiln_err
 kiln__resp_head(const kiln_resp *resp, kiln_buf *out)
 {
 	const kiln_kv *h;
 	size_t i;
 
-	kiln_buf_printf(out, "Status: %d %s\r\n", resp->status,
-	    kiln_status_reason(resp->status));
+	kiln_buf_append(out, "Status: ", 8);
+	append_uint(out, (uint64_t)resp->status);
+	kiln_buf_append_char(out, ' ');
+	kiln_buf_append_c(out, kiln_status_reason(resp->status));
+	kiln_buf_append(out, "\r\n", 2);
 	for (i = 0; i < resp->headers.n; i++) {
 		h = &resp->headers.items[i];
 		if (kiln_str_caseeq(h->key, KILN_STR("Content-Length")))
@@ -414,8 +431,12 @@ kiln__resp_head(const kiln_resp *resp, kiln_buf *out)
 		kiln_buf_append_str(out, h->val);
 		kiln_buf_append(out, "\r\n", 2);
 	}
-	if (resp->status != 204 && resp->status != 304 && resp->status >= 200)
-		kiln_buf_printf(out, "Content-Length: %zu\r\n", resp->body.len);
+	if (resp->status != 204 && resp->status != 304 &&
+	    resp->status >= 200) {
+		kiln_buf_append(out, "Content-Length: ", 16);
+		append_uint(out, resp->body.len);
+		kiln_buf_append(out, "\r\n", 2);
+	}
 	kiln_buf_append(out, "\r\n", 2);
 	return out->oom ? KILN_ENOMEM : KILN_OK;
 }

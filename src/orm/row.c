@@ -21,13 +21,20 @@ kiln_row *
 kiln__orm_row_load(kiln_app *app, kiln_arena *a, const kiln__meta *mt,
     const kiln_val *vals, const char *alias)
 {
+	struct {
+		kiln_row r;
+		kiln_val v[];
+	} * one;
 	kiln_row *r;
 	size_t i, n = mt->m->nfields;
 
-	if ((r = kiln_arena_calloc(a, 1, sizeof(*r))) == NULL ||
-	    (r->vals = kiln_arena_calloc(a, n, sizeof(*r->vals))) == NULL ||
-	    (r->rel = kiln_arena_calloc(a, n, sizeof(*r->rel))) == NULL)
+	/* The row and its values in one allocation: one per row fetched. */
+	if ((one = kiln_arena_calloc(a, 1,
+		 sizeof(*one) + n * sizeof(kiln_val))) == NULL ||
+	    (one->r.rel = kiln_arena_calloc(a, n, sizeof(*one->r.rel))) == NULL)
 		return NULL;
+	r = &one->r;
+	r->vals = one->v;
 	r->app = app;
 	r->a = a;
 	r->mt = mt;

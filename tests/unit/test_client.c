@@ -70,6 +70,18 @@ info(kiln_req *req)
 }
 
 static kiln_resp *
+list_headers(kiln_req *req)
+{
+	const kiln_kvs *h = kiln_req_headers(req);
+	const kiln_str *ct = kiln_kvs_get_case(h, KILN_STR("content-type"));
+
+	return kiln_resp_printf(req, 200, "%s|%.*s|%s",
+	    kiln_kvs_get(h, KILN_STR("X-Api-Key")) != NULL ? "key" : "-",
+	    ct != NULL ? (int)ct->len : 1, ct != NULL ? ct->ptr : "-",
+	    kiln_req_header(req, "x-api-key") != NULL ? "again" : "-");
+}
+
+static kiln_resp *
 set_cookies(kiln_req *req)
 {
 	kiln_cookie_opts o = { .max_age = 3600,
@@ -154,6 +166,8 @@ make_app(void)
 			     "info"),
 	    KILN_OK);
 	ck_assert_int_eq(kiln_route(r, "GET", "/set", set_cookies, "set"),
+	    KILN_OK);
+	ck_assert_int_eq(kiln_route(r, "POST", "/hdrs", list_headers, "hdrs"),
 	    KILN_OK);
 	ck_assert_int_eq(kiln_route(r, "GET", "/read", read_cookie, "read"),
 	    KILN_OK);
@@ -246,6 +260,26 @@ START_TEST(test_client_headers_and_remote)
 	ck_assert_int_eq(r->status, 200);
 	ck_assert_str_eq(r->body.ptr,
 	    "DELETE https 10.1.2.3 testserver ua=curl/8");
+	kiln_arena_free(a);
+	TEARDOWN();
+}
+END_TEST
+
+START_TEST(test_client_header_list)
+{
+	kiln_kvs h;
+	kiln_arena *a = kiln_arena_new(0);
+
+	SETUP();
+	kiln_kvs_init(&h, a);
+	ck_assert_int_eq(kiln_kvs_add(&h, KILN_STR("X-Api-Key"), KILN_STR("k1")),
+	    KILN_OK);
+	ck_assert_int_eq(kiln_kvs_add(&h, KILN_STR("Content-Type"),
+			     KILN_STR("text/x-test")),
+	    KILN_OK);
+	r = kiln_client_request(c, "POST", "/hdrs", &h, KILN_STR("x"));
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_str_eq(r->body.ptr, "key|text/x-test|again");
 	kiln_arena_free(a);
 	TEARDOWN();
 }
@@ -394,6 +428,7 @@ client_suite(void)
 	tcase_add_test(tc, test_client_form);
 	tcase_add_test(tc, test_client_json_in_out);
 	tcase_add_test(tc, test_client_headers_and_remote);
+	tcase_add_test(tc, test_client_header_list);
 	tcase_add_test(tc, test_client_cookie_jar);
 	tcase_add_test(tc, test_client_garbage_cookie);
 	tcase_add_test(tc, test_client_url_for_redirect);
