@@ -154,6 +154,14 @@ struct kiln_resp {
 kiln_err kiln__req_init(kiln_req *req, kiln_app *app, kiln_arena *a,
     const kiln_kvs *params, kiln_str body);
 
+/*
+ * Marks every signal idle again (signal.c). A receiver that aborted
+ * unwound through kiln_signal_send, leaving its send counted as in
+ * progress; between requests none is, so the dispatcher calls this
+ * before each request.
+ */
+void kiln__signals_settle(kiln_app *app);
+
 /* Caches the core settings on app (limits, debug); called by configure. */
 kiln_err kiln__app_settings_loaded(kiln_app *app);
 

@@ -172,3 +172,19 @@ kiln_signal_has_receivers(const kiln_signal *sig)
 {
 	return sig != NULL && sig->live > 0;
 }
+
+void
+kiln__signals_settle(kiln_app *app)
+{
+	kiln_signal *sig;
+	size_t i;
+
+	for (i = 0; i < app->signals.n; i++) {
+		sig = app->signals.items[i];
+		if (sig->depth == 0)
+			continue;
+		sig->depth = 0;
+		if (sig->dirty)
+			compact(sig);
+	}
+}

@@ -369,6 +369,25 @@ check_request(kiln_req *req, void *arg)
 	return NULL;
 }
 
+/*
+ * Sends a request signal. A receiver that aborts ends only its own call
+ * (the signals sit outside the guards, and a receiver's abort must not
+ * take the worker down); the request goes on.
+ */
+static void
+send_signal(kiln_req *req, kiln_signal *sig)
+{
+	jmp_buf jb;
+	jmp_buf *saved = req->jmp;
+
+	if (!kiln_signal_has_receivers(sig))
+		return;
+	req->jmp = &jb;
+	if (setjmp(jb) == 0)
+		kiln_signal_send(sig, req->app, req);
+	req->jmp = saved;
+}
+
 kiln_resp *
 kiln__handle(kiln_app *app, kiln_arena *a, const kiln_kvs *params,
     kiln_str body, kiln_err limit_rc)
@@ -379,13 +398,12 @@ kiln__handle(kiln_app *app, kiln_arena *a, const kiln_kvs *params,
 	req = kiln_arena_calloc(a, 1, sizeof(*req));
 	if (req == NULL || kiln__req_init(req, app, a, params, body) != KILN_OK)
 		KILN_PANIC("out of memory starting a request");
-	if (kiln_signal_has_receivers(app->sig_started))
-		kiln_signal_send(app->sig_started, app, req);
+	kiln__signals_settle(app);
+	send_signal(req, app->sig_started);
 	resp = guard(req, check_request, &limit_rc, true);
 	if (resp == NULL)
 		resp = guard(req, chain, NULL, false);
-	if (kiln_signal_has_receivers(app->sig_finished))
-		kiln_signal_send(app->sig_finished, app, req);
+	send_signal(req, app->sig_finished);
 	teardown(req);
 	return resp;
 }

@@ -564,8 +564,8 @@ small_dups(kiln__fcgi *p, bool *merge)
 	for (i = 1; i < n; i++) {
 		for (j = 0; j < i; j++) {
 			if (it[i].key.len != it[j].key.len ||
-			    memcmp(it[i].key.ptr, it[j].key.ptr, it[i].key.len) !=
-				0)
+			    memcmp(it[i].key.ptr, it[j].key.ptr,
+				it[i].key.len) != 0)
 				continue;
 			if (!kiln_str_startswith(it[i].key, KILN_STR("HTTP_")))
 				return fail_named(p, "duplicate param",

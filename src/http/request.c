@@ -156,9 +156,9 @@ kiln_req_header(const kiln_req *req, const char *name)
 	else
 		memcpy(cgi, "HTTP_", 5);
 	for (i = 0; i < len; i++)
-		cgi[off + i] = name[i] == '-'
-		    ? '_'
-		    : (char)toupper((unsigned char)name[i]);
+		cgi[off + i] = name[i] == '-' ?
+		    '_' :
+		    (char)toupper((unsigned char)name[i]);
 	return kiln_kvs_get(&req->params, (kiln_str){ cgi, off + len });
 }
 

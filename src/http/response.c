@@ -431,8 +431,7 @@ kiln__resp_head(const kiln_resp *resp, kiln_buf *out)
 		kiln_buf_append_str(out, h->val);
 		kiln_buf_append(out, "\r\n", 2);
 	}
-	if (resp->status != 204 && resp->status != 304 &&
-	    resp->status >= 200) {
+	if (resp->status != 204 && resp->status != 304 && resp->status >= 200) {
 		kiln_buf_append(out, "Content-Length: ", 16);
 		append_uint(out, resp->body.len);
 		kiln_buf_append(out, "\r\n", 2);

@@ -136,16 +136,16 @@ static bool
 allowed(kiln_req *req)
 {
 	const char *list = kiln_setting_str(kiln_req_app(req), "status.allow");
-	const char *ip = kiln_str_cstr(kiln_req_arena(req),
-	    kiln_req_remote_addr(req));
+	const char *ip =
+	    kiln_str_cstr(kiln_req_arena(req), kiln_req_remote_addr(req));
 	struct sockaddr_storage ss;
 	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
 	kiln__allow al;
 	char err[128];
 
-	if (ip == NULL || kiln__allow_parse(list, &al, err, sizeof(err)) !=
-	    KILN_OK)
+	if (ip == NULL ||
+	    kiln__allow_parse(list, &al, err, sizeof(err)) != KILN_OK)
 		return false;
 	memset(&ss, 0, sizeof(ss));
 	if (inet_pton(AF_INET, ip, &sin->sin_addr) == 1)

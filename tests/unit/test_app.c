@@ -404,6 +404,45 @@ START_TEST(test_app_request_signals)
 }
 END_TEST
 
+static void
+abort_receiver(const kiln_signal *sig, const void *sender, void *args,
+    void *data)
+{
+	(void)sig;
+	(void)sender;
+	(void)data;
+	started++;
+	kiln_abort((kiln_req *)args, 403);
+}
+
+/* A receiver that aborts ends only its own call; the request goes on. */
+START_TEST(test_app_aborting_receiver)
+{
+	kiln_app *app = make_app();
+	kiln_client *c = kiln_client_new(app);
+	kiln_signal *sig = kiln_signal_get(app, KILN_SIGNAL_REQUEST_STARTED);
+	const kiln_client_resp *r;
+
+	started = 0;
+	ck_assert_int_eq(kiln_signal_connect(sig, abort_receiver, NULL, NULL),
+	    KILN_OK);
+	r = kiln_client_get(c, "/");
+	ck_assert_int_eq(r->status, 200);
+	r = kiln_client_get(c, "/");
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_int_eq(started, 2);
+	/* The aborted sends were settled: disconnecting removes it at once. */
+	ck_assert_int_eq(kiln_signal_disconnect(sig, abort_receiver, NULL,
+			     NULL),
+	    KILN_OK);
+	ck_assert(!kiln_signal_has_receivers(sig));
+	r = kiln_client_get(c, "/");
+	ck_assert_int_eq(started, 2);
+	kiln_client_free(c);
+	kiln_app_free(app);
+}
+END_TEST
+
 Suite *
 app_suite(void)
 {
@@ -419,6 +458,7 @@ app_suite(void)
 	tcase_add_test(tc, test_app_bp_error_handler);
 	tcase_add_test(tc, test_app_registration_errors);
 	tcase_add_test(tc, test_app_request_signals);
+	tcase_add_test(tc, test_app_aborting_receiver);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -272,7 +272,8 @@ START_TEST(test_client_header_list)
 
 	SETUP();
 	kiln_kvs_init(&h, a);
-	ck_assert_int_eq(kiln_kvs_add(&h, KILN_STR("X-Api-Key"), KILN_STR("k1")),
+	ck_assert_int_eq(kiln_kvs_add(&h, KILN_STR("X-Api-Key"),
+			     KILN_STR("k1")),
 	    KILN_OK);
 	ck_assert_int_eq(kiln_kvs_add(&h, KILN_STR("Content-Type"),
 			     KILN_STR("text/x-test")),
