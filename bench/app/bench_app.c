@@ -3,18 +3,41 @@
  *
  * The benchmark application: TechEmpower's framework tests written the
  * way a Kiln user writes an application, through the public API only
- * (<kiln/kiln.h>). bench/run serves it behind nginx beside the peers in
- * bench/peers/ and the raw libfcgi floor in bench/floor/.
+ * (<kiln/kiln.h>): models and QuerySets for the database, a template
+ * with autoescaping for the fortunes. bench/run serves it behind nginx
+ * beside the peers in bench/peers/ and the raw libfcgi floor in
+ * bench/floor/, all on one MariaDB that bench/run creates and fills.
  *
- * Implemented: plaintext (/plaintext) and json (/json). The database
- * tests (db, queries, fortunes, updates, cached-queries) need the ORM and
- * the template engine; bench/README.md says where they go and what each
- * must do by TechEmpower's rules.
+ *   /plaintext          "Hello, World!"
+ *   /json               {"message":"Hello, World!"}
+ *   /db                 one random World row as JSON
+ *   /queries?queries=N  N random World rows (N clamped to 1..500)
+ *   /fortunes           every Fortune plus one added at request time,
+ *                       sorted by message, through templates/fortunes.html
+ *   /updates?queries=N  N random World rows, each given a new
+ *                       randomNumber and saved
+ *   /cached-queries?count=N
+ *                       N random World rows from a per-worker in-memory
+ *                       copy of the table, loaded on the worker's first
+ *                       use (Kiln has no cache battery yet: this is a
+ *                       plain array, not a shared cache)
+ *
+ * The database and template directory come from the settings file
+ * bench/run writes ([database] url, [templates] dirs).
  *
  * TechEmpower requires Server and Date headers on every response; nginx,
  * which fronts every target in the suite, adds both, so the views do not.
  */
+#define _POSIX_C_SOURCE 200809L /* getpid, under -std=c11 */
+
+#include <sys/types.h>
+
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <kiln/kiln.h>
 

@@ -688,6 +688,36 @@ tag_now(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
 	return true;
 }
 
+/*
+ * {% cycle name %}: advances and outputs the cycle named earlier in the
+ * template with "as name" (Django's named cycle reference), sharing its
+ * position. An unknown name is a syntax error, as in Django.
+ */
+static bool
+cycle_ref(tpl_parser *p, const tpl_tok *tok, kiln_str name, tpl_node **out)
+{
+	const tpl_node *c;
+	tpl_node *node;
+	size_t i;
+
+	for (i = p->cycles.n; i > 0; i--) {
+		c = p->cycles.items[i - 1];
+		if (kiln_str_eq(c->u.cycle.as, name))
+			break;
+	}
+	if (i == 0)
+		return kiln__tpl_perr(p,
+		    "No named cycles in template. '%.*s' is not defined",
+		    (int)name.len, name.ptr);
+	node = node_new(p, TPL_N_CYCLE, tok);
+	if (node == NULL)
+		return false;
+	node->u.cycle = c->u.cycle;
+	node->u.cycle.ref = c->u.cycle.ref != NULL ? c->u.cycle.ref : c;
+	*out = node;
+	return true;
+}
+
 static bool
 tag_cycle(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
     tpl_node **out)
@@ -699,9 +729,7 @@ tag_cycle(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
 		return kiln__tpl_perr(p,
 		    "'cycle' tag requires at least two arguments");
 	if (n == 2)
-		return kiln__tpl_perr(p,
-		    "named cycle references ({%% cycle name %%}) "
-		    "are not supported");
+		return cycle_ref(p, tok, bits[1], out);
 	node = node_new(p, TPL_N_CYCLE, tok);
 	if (node == NULL)
 		return false;
@@ -729,6 +757,9 @@ tag_cycle(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
 			return false;
 	}
 	node->u.cycle.n = last - 1;
+	if (node->u.cycle.as.len > 0 &&
+	    kiln__ptrs_push(&p->cycles, p->a, node) != KILN_OK)
+		return kiln__tpl_poom(p);
 	*out = node;
 	return true;
 }

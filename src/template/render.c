@@ -1161,9 +1161,10 @@ render_cycle(rstate *st, const tpl_node *n)
 	cyc *c = NULL, *nc;
 	const kiln_val *v;
 	size_t i, ncap;
+	const tpl_node *key = n->u.cycle.ref != NULL ? n->u.cycle.ref : n;
 
 	for (i = st->cycbase; i < st->ncyc; i++)
-		if (st->cyc[i].node == n)
+		if (st->cyc[i].node == key)
 			c = &st->cyc[i];
 	if (c == NULL) {
 		if (st->ncyc == st->cyccap) {
@@ -1179,7 +1180,7 @@ render_cycle(rstate *st, const tpl_node *n)
 			st->cyccap = ncap;
 		}
 		c = &st->cyc[st->ncyc++];
-		c->node = n;
+		c->node = key;
 		c->i = 0;
 	}
 	v = eval(st, n->u.cycle.vals[c->i % n->u.cycle.n], false);

@@ -211,6 +211,8 @@ struct tpl_node {
 			size_t n;
 			kiln_str as;
 			bool silent;
+			const struct tpl_node *ref; /* {% cycle name %}: the
+						       named cycle it advances */
 		} cycle;
 		struct {
 			bool on;
@@ -281,6 +283,7 @@ typedef struct tpl_parser {
 	char *err;		/* message buffer */
 	size_t errlen;
 	kiln__ptrs blocks;  /* block nodes seen */
+	kiln__ptrs cycles;  /* named cycle nodes ({% cycle ... as name %}) */
 	bool nontext;	    /* a non-text node was added at top level */
 	const tpl_tok *cur; /* token being compiled, for errors */
 } tpl_parser;
