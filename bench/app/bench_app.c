@@ -73,6 +73,269 @@ json_view(kiln_req *req)
 	return kiln_resp_json(req, 200, obj);
 }
 
+/*
+ * The database tests' models, on the tables bench/run creates (the
+ * TechEmpower schema: world and fortune).
+ */
+static const kiln_field world_fields[] = {
+	{ .name = "id", .type = KILN_FIELD_AUTO },
+	{ .name = "randomNumber", .type = KILN_FIELD_INT },
+};
+static const kiln_model World = {
+	.app_label = "bench",
+	.name = "World",
+	.table = "world",
+	.fields = world_fields,
+	.nfields = 2,
+};
+
+static const kiln_field fortune_fields[] = {
+	{ .name = "id", .type = KILN_FIELD_AUTO },
+	{ .name = "message", .type = KILN_FIELD_CHAR, .max_length = 2048 },
+};
+static const kiln_model Fortune = {
+	.app_label = "bench",
+	.name = "Fortune",
+	.table = "fortune",
+	.fields = fortune_fields,
+	.nfields = 2,
+};
+
+/* Rows in the world table, and the most a queries test may ask for. */
+#define WORLD_ROWS  10000
+#define MAX_QUERIES 500
+
+/*
+ * A random number in 1..WORLD_ROWS. xorshift64, seeded per process on
+ * first use after a fork, so two workers do not draw the same ids.
+ */
+static int64_t
+random_id(void)
+{
+	static uint64_t state;
+	static pid_t owner;
+	pid_t me = getpid();
+
+	if (owner != me) {
+		owner = me;
+		state = ((uint64_t)me << 32) ^ (uint64_t)time(NULL) ^
+		    0x9e3779b97f4a7c15ull;
+	}
+	state ^= state << 13;
+	state ^= state >> 7;
+	state ^= state << 17;
+	return (int64_t)(state % WORLD_ROWS) + 1;
+}
+
+/*
+ * The count a queries-style test asks for in argument name: an integer
+ * clamped to 1..MAX_QUERIES, and 1 when it is missing or not a number,
+ * as TechEmpower's rules say.
+ */
+static size_t
+query_count(kiln_req *req, const char *name)
+{
+	const kiln_str *s = kiln_req_arg(req, name);
+	int64_t n;
+
+	if (s == NULL || kiln_str_to_i64(*s, &n) != KILN_OK || n < 1)
+		return 1;
+	return n > MAX_QUERIES ? MAX_QUERIES : (size_t)n;
+}
+
+/* World.objects.get(id=random): one row, or abort with 500. */
+static kiln_row *
+random_world(kiln_req *req)
+{
+	kiln_row *row;
+
+	if (kiln_qs_get(kiln_qs_filter_i(kiln_objects(req, &World), "id",
+			    random_id()),
+		&row) != KILN_OK)
+		kiln_abort_msg(req, 500, "%s",
+		    kiln_app_errmsg(kiln_req_app(req)));
+	return row;
+}
+
+/* The row as a JSON-ready map, or abort with 500. */
+static kiln_val *
+row_val(kiln_req *req, const kiln_row *row)
+{
+	kiln_val *v = kiln_row_val(row);
+
+	if (v == NULL)
+		kiln_abort(req, 500);
+	return v;
+}
+
+/* The db test: one random World row, {"id":N,"randomNumber":M}. */
+static kiln_resp *
+db_view(kiln_req *req)
+{
+	return kiln_resp_json(req, 200, row_val(req, random_world(req)));
+}
+
+/* The queries test: a list of N random World rows, one query each. */
+static kiln_resp *
+queries_view(kiln_req *req)
+{
+	size_t i, n = query_count(req, "queries");
+	kiln_val *list = kiln_val_list(kiln_req_arena(req));
+
+	if (list == NULL)
+		kiln_abort(req, 500);
+	for (i = 0; i < n; i++) {
+		if (kiln_val_push(list, row_val(req, random_world(req))) !=
+		    KILN_OK)
+			kiln_abort(req, 500);
+	}
+	return kiln_resp_json(req, 200, list);
+}
+
+/*
+ * The updates test: N random rows read one by one, each given a new
+ * randomNumber and saved (an UPDATE per row, as Django's save() does).
+ */
+static kiln_resp *
+updates_view(kiln_req *req)
+{
+	size_t i, n = query_count(req, "queries");
+	kiln_val *list = kiln_val_list(kiln_req_arena(req));
+	kiln_row *row;
+
+	if (list == NULL)
+		kiln_abort(req, 500);
+	for (i = 0; i < n; i++) {
+		row = random_world(req);
+		if (kiln_row_set_int(row, "randomNumber", random_id()) !=
+			KILN_OK ||
+		    kiln_row_save(row) != KILN_OK)
+			kiln_abort_msg(req, 500, "%s",
+			    kiln_app_errmsg(kiln_req_app(req)));
+		if (kiln_val_push(list, row_val(req, row)) != KILN_OK)
+			kiln_abort(req, 500);
+	}
+	return kiln_resp_json(req, 200, list);
+}
+
+/* qsort order of the fortunes: by message, bytewise (UTF-8 code points). */
+static int
+fortune_cmp(const void *a, const void *b)
+{
+	const kiln_row *x = *(const kiln_row *const *)a;
+	const kiln_row *y = *(const kiln_row *const *)b;
+
+	return strcmp(kiln_row_str(x, "message"), kiln_row_str(y, "message"));
+}
+
+/*
+ * The fortunes test: every Fortune row plus one added at request time
+ * (id 0, never saved), sorted by message, rendered by
+ * templates/fortunes.html, whose autoescaping turns the stored
+ * <script> fortune into text.
+ */
+static kiln_resp *
+fortunes_view(kiln_req *req)
+{
+	kiln_app *app = kiln_req_app(req);
+	kiln_arena *a = kiln_req_arena(req);
+	kiln_row **rows, **all, *extra;
+	kiln_val *ctx, *list;
+	size_t i, n;
+
+	if (kiln_qs_all(kiln_objects(req, &Fortune), &rows, &n) != KILN_OK)
+		kiln_abort_msg(req, 500, "%s", kiln_app_errmsg(app));
+	extra = kiln_row_new(app, a, &Fortune);
+	all = kiln_arena_alloc(a, (n + 1) * sizeof(*all));
+	if (extra == NULL || all == NULL ||
+	    kiln_row_set_str(extra, "message",
+		"Additional fortune added at request time.") != KILN_OK)
+		kiln_abort(req, 500);
+	for (i = 0; i < n; i++)
+		all[i] = rows[i];
+	all[n] = extra;
+	qsort(all, n + 1, sizeof(*all), fortune_cmp);
+	ctx = kiln_val_map(a);
+	list = kiln_val_list(a);
+	if (ctx == NULL || list == NULL)
+		kiln_abort(req, 500);
+	for (i = 0; i <= n; i++) {
+		if (kiln_val_push(list, row_val(req, all[i])) != KILN_OK)
+			kiln_abort(req, 500);
+	}
+	if (kiln_val_set(ctx, "fortunes", list) != KILN_OK)
+		kiln_abort(req, 500);
+	return kiln_render(req, "fortunes.html", ctx);
+}
+
+/*
+ * The cached-queries test's cache: the randomNumber of every World row,
+ * loaded from the database on a worker's first use and kept for the
+ * worker's life. Per worker and never invalidated: Kiln has no cache
+ * battery yet, so this is what a user would write today (TechEmpower
+ * allows an in-process map).
+ */
+static int32_t *world_cache;
+static pid_t world_cache_owner;
+
+static void
+load_world_cache(kiln_req *req)
+{
+	kiln_app *app = kiln_req_app(req);
+	kiln_arena *a = kiln_arena_new(0);
+	kiln_row **rows;
+	size_t i, n;
+	int64_t id;
+
+	if (a == NULL)
+		kiln_abort(req, 500);
+	if (kiln_qs_all(kiln_qs_new(app, a, &World), &rows, &n) != KILN_OK) {
+		kiln_arena_free(a);
+		kiln_abort_msg(req, 500, "%s", kiln_app_errmsg(app));
+	}
+	free(world_cache);
+	world_cache = calloc(WORLD_ROWS + 1, sizeof(*world_cache));
+	if (world_cache == NULL) {
+		kiln_arena_free(a);
+		kiln_abort(req, 500);
+	}
+	for (i = 0; i < n; i++) {
+		id = kiln_row_pk(rows[i]);
+		if (id >= 1 && id <= WORLD_ROWS)
+			world_cache[id] =
+			    (int32_t)kiln_row_int(rows[i], "randomNumber");
+	}
+	world_cache_owner = getpid();
+	kiln_arena_free(a);
+}
+
+/* The cached-queries test: N random rows from the per-worker cache. */
+static kiln_resp *
+cached_queries_view(kiln_req *req)
+{
+	kiln_arena *a = kiln_req_arena(req);
+	size_t i, n = query_count(req, "count");
+	kiln_val *list = kiln_val_list(a), *obj;
+	int64_t id;
+
+	if (world_cache == NULL || world_cache_owner != getpid())
+		load_world_cache(req);
+	if (list == NULL)
+		kiln_abort(req, 500);
+	for (i = 0; i < n; i++) {
+		id = random_id();
+		obj = kiln_val_map(a);
+		if (obj == NULL ||
+		    kiln_val_set(obj, "id", kiln_val_int(a, id)) != KILN_OK ||
+		    kiln_val_set(obj, "randomNumber",
+			kiln_val_int(a, world_cache[id])) != KILN_OK ||
+		    kiln_val_push(list, obj) != KILN_OK)
+			kiln_abort(req, 500);
+	}
+	return kiln_resp_json(req, 200, list);
+}
+
+
 /* Registers a route or stops main with the app's message. */
 #define CHECK(call)                                        \
 	do {                                               \
@@ -99,6 +362,16 @@ main(int argc, char **argv)
 	CHECK(
 	    kiln_route(root, "GET", "/plaintext", plaintext_view, "plaintext"));
 	CHECK(kiln_route(root, "GET", "/json", json_view, "json"));
+	CHECK(kiln_use(app, &kiln_db));
+	CHECK(kiln_use(app, &kiln_templates));
+	CHECK(kiln_model_register(app, &World));
+	CHECK(kiln_model_register(app, &Fortune));
+	CHECK(kiln_route(root, "GET", "/db", db_view, "db"));
+	CHECK(kiln_route(root, "GET", "/queries", queries_view, "queries"));
+	CHECK(kiln_route(root, "GET", "/fortunes", fortunes_view, "fortunes"));
+	CHECK(kiln_route(root, "GET", "/updates", updates_view, "updates"));
+	CHECK(kiln_route(root, "GET", "/cached-queries", cached_queries_view,
+	    "cached_queries"));
 	rc = kiln_main(app, argc, argv);
 	kiln_app_free(app);
 	return rc;

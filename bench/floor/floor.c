@@ -2,20 +2,25 @@
  * Copyright (c) 2026 The Kiln authors. MIT licence; see COPYING.
  *
  * The stock raw libfcgi floor of the benchmark (issues 6 and 7): the
- * least a C program can do to answer TechEmpower's plaintext and json
- * tests through libfcgi, with libfcgi's own FCGX_Accept_r/FCGX_Finish_r
- * loop and nothing else: no framework, no routing table, no JSON encoder
- * (the json body is the constant text the peers produce). It is what a
- * framework built on libfcgi cannot go below, so Kiln's ratio over it
- * measures what Kiln's own transport and dispatcher cost or save.
+ * least a C program can do to answer TechEmpower's tests through libfcgi,
+ * with libfcgi's own FCGX_Accept_r/FCGX_Finish_r loop and nothing else:
+ * no framework, no routing table, no JSON encoder, no template engine.
+ * plaintext and json are constant texts; db, queries, fortunes and
+ * updates use hand-written MariaDB prepared statements (mysql_stmt_*,
+ * prepared once per worker) and format their output with snprintf and a
+ * hand-written HTML escape. It is what a framework built on libfcgi and
+ * libmariadb cannot go below, so Kiln's ratio over it measures what
+ * Kiln's own transport, dispatcher, ORM and templates cost or save.
  *
- *     floor SOCKET_PATH WORKERS
+ *     floor SOCKET_PATH WORKERS [MYSQL_SOCKET USER PASSWORD DATABASE]
  *
  * creates the unix socket (mode 0666, loopback benchmarking only), forks
- * WORKERS processes that accept on it, and waits. SIGTERM or SIGINT to
- * the parent stops the workers and removes the socket. bench/run builds
- * it with a plain cc command; it is not part of libkiln.
+ * WORKERS processes that accept on it, and waits. Each worker connects
+ * to the database (when one is given) after the fork. SIGTERM or SIGINT
+ * to the parent stops the workers and removes the socket. bench/run
+ * builds it with a plain cc command; it is not part of libkiln.
  */
+#define _DEFAULT_SOURCE /* random, srandom */
 #define _POSIX_C_SOURCE 200809L
 
 #include <sys/stat.h>
@@ -27,13 +32,327 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
+#include <mysql.h>
 
 #define FLOOR_MAX_WORKERS 64
 
 static volatile sig_atomic_t floor_stop;
+
+/* The database of the workers (argv[3..6]), or NULL. */
+static const char *db_sock, *db_user, *db_pass, *db_name;
+
+#define WORLD_ROWS   10000
+#define MAX_QUERIES  500
+#define MAX_FORTUNES 64
+#define MAX_MESSAGE  2048
+
+/* One worker's connection and statements, prepared once. */
+static MYSQL *db;
+static MYSQL_STMT *st_world, *st_fortune, *st_update;
+
+/* The response body being built. */
+static char *out;
+static size_t out_len, out_cap;
+
+static void
+out_put(const char *s, size_t n)
+{
+	char *p;
+
+	if (out_len + n > out_cap) {
+		out_cap = (out_len + n) * 2;
+		p = realloc(out, out_cap);
+		if (p == NULL)
+			_exit(1);
+		out = p;
+	}
+	memcpy(out + out_len, s, n);
+	out_len += n;
+}
+
+static void
+out_int(long v)
+{
+	char b[24];
+	int n = snprintf(b, sizeof(b), "%ld", v);
+
+	out_put(b, (size_t)n);
+}
+
+static MYSQL_STMT *
+prepare(const char *sql)
+{
+	MYSQL_STMT *st = mysql_stmt_init(db);
+
+	if (st == NULL || mysql_stmt_prepare(st, sql, strlen(sql)) != 0) {
+		fprintf(stderr, "floor: prepare %s: %s\n", sql,
+		    mysql_error(db));
+		_exit(1);
+	}
+	return st;
+}
+
+/* Connects the worker and prepares the three statements. */
+static void
+db_open(void)
+{
+	db = mysql_init(NULL);
+	if (db == NULL) {
+		fprintf(stderr, "floor: mysql_init failed\n");
+		_exit(1);
+	}
+	mysql_options(db, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	if (mysql_real_connect(db, NULL, db_user, db_pass, db_name, 0,
+		db_sock, CLIENT_FOUND_ROWS) == NULL) {
+		fprintf(stderr, "floor: connect: %s\n", mysql_error(db));
+		_exit(1);
+	}
+	st_world = prepare("SELECT id, randomNumber FROM world WHERE id = ?");
+	st_fortune = prepare("SELECT id, message FROM fortune");
+	st_update = prepare("UPDATE world SET randomNumber = ? WHERE id = ?");
+}
+
+static int
+random_id(void)
+{
+	return (int)(random() % WORLD_ROWS) + 1;
+}
+
+/* Reads world row id into *rnd; returns 0, or -1 on an error. */
+static int
+world_get(int id, int *rnd)
+{
+	MYSQL_BIND in, res[2];
+	int rid = 0, r = -1;
+
+	memset(&in, 0, sizeof(in));
+	memset(res, 0, sizeof(res));
+	in.buffer_type = MYSQL_TYPE_LONG;
+	in.buffer = &id;
+	res[0].buffer_type = MYSQL_TYPE_LONG;
+	res[0].buffer = &rid;
+	res[1].buffer_type = MYSQL_TYPE_LONG;
+	res[1].buffer = rnd;
+	if (mysql_stmt_bind_param(st_world, &in) != 0 ||
+	    mysql_stmt_execute(st_world) != 0 ||
+	    mysql_stmt_bind_result(st_world, res) != 0)
+		return -1;
+	if (mysql_stmt_fetch(st_world) == 0)
+		r = 0;
+	mysql_stmt_free_result(st_world);
+	return r;
+}
+
+static int
+world_set(int id, int rnd)
+{
+	MYSQL_BIND in[2];
+
+	memset(in, 0, sizeof(in));
+	in[0].buffer_type = MYSQL_TYPE_LONG;
+	in[0].buffer = &rnd;
+	in[1].buffer_type = MYSQL_TYPE_LONG;
+	in[1].buffer = &id;
+	if (mysql_stmt_bind_param(st_update, in) != 0 ||
+	    mysql_stmt_execute(st_update) != 0)
+		return -1;
+	return 0;
+}
+
+/* ?queries=N clamped to 1..MAX_QUERIES; 1 when missing or not a number. */
+static int
+query_count(FCGX_Request *r)
+{
+	const char *q = FCGX_GetParam("QUERY_STRING", r->envp);
+	const char *p;
+	long n;
+
+	for (p = q; p != NULL && *p != '\0'; p++) {
+		if ((p == q || p[-1] == '&') &&
+		    strncmp(p, "queries=", 8) == 0) {
+			n = strtol(p + 8, NULL, 10);
+			if (n < 1)
+				return 1;
+			return n > MAX_QUERIES ? MAX_QUERIES : (int)n;
+		}
+	}
+	return 1;
+}
+
+/* Sends out[] with its headers; the body must be complete. */
+static void
+send_out(FCGX_Request *r, const char *type)
+{
+	char h[128];
+	int n = snprintf(h, sizeof(h),
+	    "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n", type, out_len);
+
+	FCGX_PutStr(h, n, r->out);
+	FCGX_PutStr(out, (int)out_len, r->out);
+}
+
+static void
+send_error(FCGX_Request *r)
+{
+	static const char e[] = "Status: 500 Internal Server Error\r\n"
+				"Content-Type: text/plain\r\n"
+				"Content-Length: 9\r\n\r\ndb error\n";
+
+	fprintf(stderr, "floor: %s\n", mysql_error(db));
+	FCGX_PutStr(e, sizeof(e) - 1, r->out);
+}
+
+static void
+world_json(int id, int rnd)
+{
+	out_put("{\"id\":", 6);
+	out_int(id);
+	out_put(",\"randomNumber\":", 16);
+	out_int(rnd);
+	out_put("}", 1);
+}
+
+static void
+db_test(FCGX_Request *r)
+{
+	int id = random_id(), rnd;
+
+	out_len = 0;
+	if (world_get(id, &rnd) != 0)
+		return send_error(r);
+	world_json(id, rnd);
+	send_out(r, "application/json");
+}
+
+static void
+queries_test(FCGX_Request *r, int update)
+{
+	int i, n = query_count(r), id, rnd;
+
+	out_len = 0;
+	out_put("[", 1);
+	for (i = 0; i < n; i++) {
+		id = random_id();
+		if (world_get(id, &rnd) != 0)
+			return send_error(r);
+		if (update) {
+			rnd = random_id();
+			if (world_set(id, rnd) != 0)
+				return send_error(r);
+		}
+		if (i > 0)
+			out_put(",", 1);
+		world_json(id, rnd);
+	}
+	out_put("]", 1);
+	send_out(r, "application/json");
+}
+
+struct fortune {
+	int id;
+	unsigned long len;
+	char msg[MAX_MESSAGE + 1];
+};
+
+static int
+fortune_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct fortune *)a)->msg,
+	    ((const struct fortune *)b)->msg);
+}
+
+static void
+out_escaped(const char *s, size_t n)
+{
+	size_t i, from = 0;
+	const char *rep;
+
+	for (i = 0; i < n; i++) {
+		switch (s[i]) {
+		case '&':
+			rep = "&amp;";
+			break;
+		case '<':
+			rep = "&lt;";
+			break;
+		case '>':
+			rep = "&gt;";
+			break;
+		case '"':
+			rep = "&quot;";
+			break;
+		case '\'':
+			rep = "&#39;";
+			break;
+		default:
+			continue;
+		}
+		out_put(s + from, i - from);
+		out_put(rep, strlen(rep));
+		from = i + 1;
+	}
+	out_put(s + from, n - from);
+}
+
+static void
+fortunes_test(FCGX_Request *r)
+{
+	static struct fortune f[MAX_FORTUNES + 1];
+	static const char extra[] = "Additional fortune added at request time.";
+	static const char head[] =
+	    "<!DOCTYPE html><html><head><title>Fortunes</title></head>"
+	    "<body><table><tr><th>id</th><th>message</th></tr>";
+	MYSQL_BIND res[2];
+	int n = 0, i, rc;
+
+	out_len = 0;
+	memset(res, 0, sizeof(res));
+	if (mysql_stmt_execute(st_fortune) != 0)
+		return send_error(r);
+	for (;;) {
+		if (n == MAX_FORTUNES)
+			break;
+		res[0].buffer_type = MYSQL_TYPE_LONG;
+		res[0].buffer = &f[n].id;
+		res[1].buffer_type = MYSQL_TYPE_STRING;
+		res[1].buffer = f[n].msg;
+		res[1].buffer_length = MAX_MESSAGE;
+		res[1].length = &f[n].len;
+		if (mysql_stmt_bind_result(st_fortune, res) != 0)
+			return send_error(r);
+		rc = mysql_stmt_fetch(st_fortune);
+		if (rc == MYSQL_NO_DATA)
+			break;
+		if (rc != 0 && rc != MYSQL_DATA_TRUNCATED) {
+			mysql_stmt_free_result(st_fortune);
+			return send_error(r);
+		}
+		if (f[n].len > MAX_MESSAGE)
+			f[n].len = MAX_MESSAGE;
+		f[n].msg[f[n].len] = '\0';
+		n++;
+	}
+	mysql_stmt_free_result(st_fortune);
+	f[n].id = 0;
+	f[n].len = sizeof(extra) - 1;
+	memcpy(f[n].msg, extra, sizeof(extra));
+	n++;
+	qsort(f, (size_t)n, sizeof(f[0]), fortune_cmp);
+	out_put(head, sizeof(head) - 1);
+	for (i = 0; i < n; i++) {
+		out_put("<tr><td>", 8);
+		out_int(f[i].id);
+		out_put("</td><td>", 9);
+		out_escaped(f[i].msg, f[i].len);
+		out_put("</td></tr>", 10);
+	}
+	out_put("</table></body></html>", 22);
+	send_out(r, "text/html; charset=utf-8");
+}
 
 static void
 on_stop(int sig)
@@ -66,6 +385,14 @@ answer(FCGX_Request *r)
 		FCGX_PutStr(plain, sizeof(plain) - 1, r->out);
 	else if (uri != NULL && strcmp(uri, "/json") == 0)
 		FCGX_PutStr(json, sizeof(json) - 1, r->out);
+	else if (db != NULL && uri != NULL && strcmp(uri, "/db") == 0)
+		db_test(r);
+	else if (db != NULL && uri != NULL && strcmp(uri, "/queries") == 0)
+		queries_test(r, 0);
+	else if (db != NULL && uri != NULL && strcmp(uri, "/updates") == 0)
+		queries_test(r, 1);
+	else if (db != NULL && uri != NULL && strcmp(uri, "/fortunes") == 0)
+		fortunes_test(r);
 	else
 		FCGX_PutStr(nf, sizeof(nf) - 1, r->out);
 }
@@ -82,6 +409,9 @@ worker(int sock)
 	signal(SIGINT, SIG_DFL);
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
+	if (db_sock != NULL)
+		db_open();
 	if (FCGX_InitRequest(&r, sock, 0) != 0)
 		_exit(1);
 	while (FCGX_Accept_r(&r) >= 0) {
@@ -99,10 +429,19 @@ main(int argc, char **argv)
 	sigset_t block, old;
 	int n, i, sock;
 
-	if (argc != 3 || (n = atoi(argv[2])) < 1 || n > FLOOR_MAX_WORKERS) {
-		fprintf(stderr, "usage: floor SOCKET_PATH WORKERS (1-%d)\n",
+	if ((argc != 3 && argc != 7) || (n = atoi(argv[2])) < 1 ||
+	    n > FLOOR_MAX_WORKERS) {
+		fprintf(stderr,
+		    "usage: floor SOCKET_PATH WORKERS (1-%d) "
+		    "[MYSQL_SOCKET USER PASSWORD DATABASE]\n",
 		    FLOOR_MAX_WORKERS);
 		return 2;
+	}
+	if (argc == 7) {
+		db_sock = argv[3];
+		db_user = argv[4];
+		db_pass = argv[5];
+		db_name = argv[6];
 	}
 	if (FCGX_Init() != 0) {
 		fprintf(stderr, "floor: FCGX_Init failed\n");

@@ -9,8 +9,11 @@
  * them), and writes static.root/staticfiles.json mapping one to the
  * other. With static.manifest on, {% static %} then emits hashed names,
  * which nginx can serve with far-future caching. When two directories
- * hold the same relative path the first wins, as in Django. Unlike
- * Django, url() references inside CSS files are not rewritten.
+ * hold the same relative path the first wins, as in Django. As Django's
+ * storage does, url(...) references inside CSS files are rewritten to
+ * the hashed names of the files they point at, in the hashed copy of the
+ * CSS (whose hash is taken after the rewrite); CSS files are therefore
+ * hashed after every other file, in name order.
  */
 #include "config.h"
 
@@ -40,6 +43,8 @@ typedef struct cs_state {
 	kiln_val *paths;  /* relative path -> hashed path */
 	size_t copied;	  /* files written */
 	bool manifest;	  /* write hashed copies and the manifest */
+	kiln__ptrs css;	  /* (source, rel) pairs of CSS files, for later */
+	bool css_pass;	  /* collecting the deferred CSS files now */
 } cs_state;
 
 /* Creates every directory leading to path (mkdir -p of its dirname). */
@@ -144,23 +149,131 @@ hashed_name(cs_state *cs, const char *rel, kiln_str data)
 	    dot);
 }
 
+/* True when s ends with suffix. */
+static bool
+ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/*
+ * Resolves ref (a relative URL in the CSS file at rel) to a path below
+ * the static root, handling "." and ".."; NULL when it climbs out.
+ */
+static char *
+resolve_ref(cs_state *cs, const char *rel, kiln_str ref)
+{
+	kiln_buf b;
+	const char *slash = strrchr(rel, '/'), *p, *end, *seg;
+	size_t len;
+
+	kiln_buf_init(&b, cs->a, strlen(rel) + ref.len);
+	if (slash != NULL)
+		kiln_buf_append(&b, rel, (size_t)(slash - rel));
+	for (p = ref.ptr, end = ref.ptr + ref.len; p < end; p = seg + len + 1) {
+		seg = p;
+		len = 0;
+		while (seg + len < end && seg[len] != '/')
+			len++;
+		if (len == 0 || (len == 1 && seg[0] == '.')) {
+			/* nothing */
+		} else if (len == 2 && seg[0] == '.' && seg[1] == '.') {
+			slash = memrchr(b.ptr, '/', b.len);
+			if (b.len == 0)
+				return NULL;
+			b.len = slash != NULL ? (size_t)(slash - b.ptr) : 0;
+			b.ptr[b.len] = '\0';
+		} else {
+			if (b.len > 0)
+				kiln_buf_append_char(&b, '/');
+			kiln_buf_append(&b, seg, len);
+		}
+		if (seg + len >= end)
+			break;
+	}
+	return b.oom ? NULL : b.ptr;
+}
+
+/*
+ * Rewrites the url(...) references of a CSS text: a relative reference to
+ * a collected file gets that file's hashed name (its last segment; query
+ * and fragment kept); data:, absolute and unknown references stay.
+ */
+static kiln_str
+rewrite_css(cs_state *cs, const char *rel, kiln_str css)
+{
+	const char *p = css.ptr, *end = css.ptr + css.len, *u, *q, *r;
+	const kiln_val *h;
+	kiln_str ref;
+	kiln_buf b;
+	char *target;
+	size_t base;
+
+	kiln_buf_init(&b, cs->a, css.len + 64);
+	while ((u = memmem(p, (size_t)(end - p), "url(", 4)) != NULL) {
+		q = u + 4;
+		while (q < end && (*q == ' ' || *q == '\t'))
+			q++;
+		if (q < end && (*q == '"' || *q == '\''))
+			q++;
+		for (r = q; r < end && *r != ')' && *r != '"' && *r != '\'' &&
+		     *r != '?' && *r != '#' && *r != ' ';
+		     r++)
+			;
+		ref.ptr = q;
+		ref.len = (size_t)(r - q);
+		kiln_buf_append(&b, p, (size_t)(q - p));
+		p = q;
+		if (ref.len == 0 || r >= end || ref.ptr[0] == '/' ||
+		    memchr(ref.ptr, ':', ref.len) != NULL)
+			continue;
+		target = resolve_ref(cs, rel, ref);
+		h = target != NULL ? kiln_val_get(cs->paths, target) : NULL;
+		if (h == NULL || h->type != KILN_VAL_STR)
+			continue;
+		/* Keep the reference's directory part, swap the file name. */
+		for (base = ref.len; base > 0 && ref.ptr[base - 1] != '/';
+		     base--)
+			;
+		kiln_buf_append(&b, ref.ptr, base);
+		q = strrchr(h->u.s.ptr, '/');
+		kiln_buf_append_c(&b, q != NULL ? q + 1 : h->u.s.ptr);
+		p = r;
+	}
+	kiln_buf_append(&b, p, (size_t)(end - p));
+	return b.oom ? css : kiln_buf_str(&b);
+}
+
 /* Copies one file (rel under its source dir src). */
 static int
 collect_file(cs_state *cs, const char *src, const char *rel)
 {
-	kiln_str data;
+	kiln_str data, hashed;
 	kiln_val *h;
 	char *dst, *hn;
+	const char **pair;
 
 	if (kiln_val_get(cs->paths, rel) != NULL)
 		return 0; /* an earlier directory had it */
+	if (cs->manifest && ends_with(rel, ".css") && !cs->css_pass) {
+		pair = kiln_arena_alloc(cs->a, 2 * sizeof(*pair));
+		if (pair == NULL)
+			return -1;
+		pair[0] = src;
+		pair[1] = rel;
+		return kiln__ptrs_push(&cs->css, cs->a, pair) == KILN_OK ? 0 :
+									   -1;
+	}
 	if (read_all(cs, src, &data) == -1) {
 		fprintf(stderr, "collectstatic: read %s: %s\n", src,
 		    strerror(errno));
 		return -1;
 	}
+	hashed = cs->css_pass ? rewrite_css(cs, rel, data) : data;
 	dst = kiln_arena_printf(cs->a, "%s/%s", cs->root, rel);
-	hn = hashed_name(cs, rel, data);
+	hn = hashed_name(cs, rel, hashed);
 	if (dst == NULL || hn == NULL)
 		return -1;
 	if (write_file(dst, data.ptr, data.len) == -1) {
@@ -175,7 +288,7 @@ collect_file(cs_state *cs, const char *src, const char *rel)
 	if (!cs->manifest)
 		return 0;
 	dst = kiln_arena_printf(cs->a, "%s/%s", cs->root, hn);
-	if (dst == NULL || write_file(dst, data.ptr, data.len) == -1) {
+	if (dst == NULL || write_file(dst, hashed.ptr, hashed.len) == -1) {
 		fprintf(stderr, "collectstatic: write %s/%s: %s\n", cs->root,
 		    hn, strerror(errno));
 		return -1;
@@ -268,6 +381,13 @@ kiln__cmd_collectstatic(kiln_app *app, int argc, char **argv)
 			continue;
 		d = kiln_arena_strndup(cs.a, p, (size_t)(q - p));
 		rc = d != NULL ? collect_dir(&cs, d, "", 0) : -1;
+	}
+	/* CSS last: its url() references need the other files' names. */
+	cs.css_pass = true;
+	for (i = 0; rc == 0 && (size_t)i < cs.css.n; i++) {
+		const char **pair = cs.css.items[i];
+
+		rc = collect_file(&cs, pair[0], pair[1]);
 	}
 	if (rc == 0 && cs.manifest) {
 		man = kiln_val_map(cs.a);

@@ -211,8 +211,9 @@ struct tpl_node {
 			size_t n;
 			kiln_str as;
 			bool silent;
-			const struct tpl_node *ref; /* {% cycle name %}: the
-						       named cycle it advances */
+			const struct tpl_node
+			    *ref; /* {% cycle name %}: the
+				     named cycle it advances */
 		} cycle;
 		struct {
 			bool on;

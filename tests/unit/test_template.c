@@ -12,6 +12,7 @@
 
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -499,6 +500,39 @@ START_TEST(test_template_render_in_app)
 }
 END_TEST
 
+/*
+ * Returns the contents of the one file in root/sub whose name starts with
+ * prefix and has a 12-hex-digit hash (in a static buffer).
+ */
+static const char *
+slurp_hashed(const char *root, const char *sub, const char *prefix)
+{
+	static char buf[1024];
+	char dpath[400], fpath[700];
+	struct dirent *e;
+	DIR *d;
+	FILE *f;
+	size_t n = 0;
+
+	snprintf(dpath, sizeof(dpath), "%s/%s", root, sub);
+	d = opendir(dpath);
+	ck_assert_ptr_nonnull(d);
+	buf[0] = '\0';
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 ||
+		    strlen(e->d_name) != strlen(prefix) + 12 + 4)
+			continue;
+		snprintf(fpath, sizeof(fpath), "%s/%s", dpath, e->d_name);
+		f = fopen(fpath, "r");
+		ck_assert_ptr_nonnull(f);
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+	}
+	closedir(d);
+	return buf;
+}
+
 START_TEST(test_template_collectstatic_manifest)
 {
 	char dir[] = "/tmp/kiln-tplapp-XXXXXX";
@@ -517,6 +551,16 @@ START_TEST(test_template_collectstatic_manifest)
 	ck_assert_int_eq(mkdir(path, 0755), 0);
 	snprintf(path, sizeof(path), "%s/css/a.css", sdir);
 	spit(path, "hello");
+	snprintf(path, sizeof(path), "%s/img", sdir);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/img/b.png", sdir);
+	spit(path, "hello");
+	/* Sorted after a.css, so it is hashed after the file it points at. */
+	snprintf(path, sizeof(path), "%s/css/site.css", sdir);
+	spit(path,
+	    "body{background:url(\"../img/b.png?v=1\")}"
+	    "i{src:url(data:x)}u{x:url(/abs.png)}"
+	    "a{x:url(a.css)}n{x:url(nope.png)}");
 	setenv("KILN_STATIC_DIRS", sdir, 1);
 	setenv("KILN_STATIC_ROOT", root, 1);
 	setenv("KILN_STATIC_MANIFEST", "true", 1);
@@ -526,6 +570,11 @@ START_TEST(test_template_collectstatic_manifest)
 	ck_assert_int_eq(stat(path, &sb), 0);
 	snprintf(path, sizeof(path), "%s/css/a.css", root);
 	ck_assert_int_eq(stat(path, &sb), 0);
+	/* The hashed copy of site.css points at the hashed names. */
+	ck_assert_str_eq(slurp_hashed(root, "css", "site."),
+	    "body{background:url(\"../img/b.5d41402abc4b.png?v=1\")}"
+	    "i{src:url(data:x)}u{x:url(/abs.png)}"
+	    "a{x:url(a.5d41402abc4b.css)}n{x:url(nope.png)}");
 	c = kiln_client_new(app);
 	r = kiln_client_get(c, "/page");
 	ck_assert_int_eq(r->status, 200);
