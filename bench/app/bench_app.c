@@ -248,6 +248,7 @@ fortunes_view(kiln_req *req)
 	extra = kiln_row_new(app, a, &Fortune);
 	all = kiln_arena_alloc(a, (n + 1) * sizeof(*all));
 	if (extra == NULL || all == NULL ||
+	    kiln_row_set_int(extra, "id", 0) != KILN_OK ||
 	    kiln_row_set_str(extra, "message",
 		"Additional fortune added at request time.") != KILN_OK)
 		kiln_abort(req, 500);

@@ -51,6 +51,7 @@ typedef enum kiln_field_type {
 	KILN_FIELD_UUID,     /* "xxxxxxxx-xxxx-...", stored as 32 hex digits */
 	KILN_FIELD_JSON,     /* JSON text (validated) */
 	KILN_FIELD_FK,	     /* foreign key: the related row's primary key */
+	KILN_FIELD_FILE,     /* a stored file's name under app.media_root */
 	KILN_FIELD__MAX
 } kiln_field_type;
 
@@ -76,7 +77,8 @@ typedef struct kiln_field {
 	const char *name;	     /* "title": letters, digits, _ (no "__") */
 	kiln_field_type type;	     /* what it holds */
 	unsigned flags;		     /* KILN_F_* */
-	unsigned max_length;	     /* CHAR/EMAIL/SLUG: characters (0: 255) */
+	unsigned max_length;	     /* CHAR/EMAIL/SLUG: characters (0: 255);
+					FILE: (0: 100) */
 	unsigned max_digits;	     /* DECIMAL: digits in all (0: 10) */
 	unsigned decimal_places;     /* DECIMAL: digits after the point */
 	const char *def;	     /* default, as text (NULL: none) */
@@ -85,7 +87,8 @@ typedef struct kiln_field {
 	const char *const *choices;  /* allowed values, NULL-terminated */
 	const char *column;	     /* column name (NULL: name, FK: name_id) */
 	const char
-	    *related_name; /* FK: the reverse accessor (NULL: model_set) */
+	    *related_name;     /* FK: the reverse accessor (NULL: model_set) */
+	const char *upload_to; /* FILE: directory under app.media_root */
 } kiln_field;
 
 /*
@@ -201,6 +204,28 @@ KILN_API int64_t kiln_row_int(const kiln_row *r, const char *field);
 KILN_API double kiln_row_float(const kiln_row *r, const char *field);
 KILN_API bool kiln_row_bool(const kiln_row *r, const char *field);
 KILN_API const char *kiln_row_str(const kiln_row *r, const char *field);
+
+/*
+ * FILE fields (Django's FileField). A FILE value is a relative name under
+ * app.media_root ("avatars/ann.png"); names with "..", a leading '/',
+ * backslashes or control characters are refused when set.
+ *
+ * kiln_row_file_save writes data as a new file in media_root/upload_to
+ * named after filename (reduced to its last segment and to letters,
+ * digits, '-', '_' and '.', as Django's get_valid_filename; a name taken
+ * already gets "_" and 7 random letters before its extension), then sets
+ * the field to its name. It does not save the row. Returns KILN_OK,
+ * KILN_EINVAL (no such FILE field, or nothing left of filename) or
+ * KILN_EIO, with the message on the app.
+ *
+ * kiln_row_file_url returns app.media_url + the name, percent-encoded
+ * ("" when empty), and kiln_row_file_path media_root/name, both in the
+ * row's arena.
+ */
+KILN_API KILN_WARN_UNUSED kiln_err kiln_row_file_save(kiln_row *r,
+    const char *field, const char *filename, kiln_str data);
+KILN_API const char *kiln_row_file_url(const kiln_row *r, const char *field);
+KILN_API const char *kiln_row_file_path(const kiln_row *r, const char *field);
 KILN_API bool kiln_row_is_null(const kiln_row *r, const char *field);
 
 /* The primary key (0 while unsaved). */

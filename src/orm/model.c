@@ -586,13 +586,19 @@ static kiln_err
 text_checks(kiln_app *app, kiln_arena *a, const kiln_model *m,
     const kiln_field *f, kiln_str s)
 {
-	unsigned max = f->max_length != 0 ? f->max_length : 255;
+	unsigned max = f->max_length != 0 ? f->max_length :
+	    f->type == KILN_FIELD_FILE	  ? 100 :
+					    255;
 	size_t i;
 
 	if (!kiln_utf8_valid(s))
 		return bad(app, m, f, "not valid UTF-8");
+	if (f->type == KILN_FIELD_FILE && !kiln__file_name_ok(s))
+		return bad(app, m, f,
+		    "a file name is relative, without '..', '\\' or control "
+		    "characters");
 	if ((f->type == KILN_FIELD_CHAR || f->type == KILN_FIELD_EMAIL ||
-		f->type == KILN_FIELD_SLUG) &&
+		f->type == KILN_FIELD_SLUG || f->type == KILN_FIELD_FILE) &&
 	    u8count(s) > max)
 		return kiln__app_error(app, KILN_EINVAL,
 		    "%s.%s: at most %u characters (it has %zu)", m->name,

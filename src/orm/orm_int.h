@@ -63,6 +63,12 @@ struct kiln_row {
 	const char *db;		      /* alias it came from or went to */
 };
 
+/*
+ * True when s is a safe stored-file name (file.c): relative, no "." or
+ * ".." segment, no empty segment, no backslash or control character.
+ */
+bool kiln__file_name_ok(kiln_str s);
+
 enum { KILN__Q_LEAF, KILN__Q_AND, KILN__Q_OR, KILN__Q_NOT };
 
 struct kiln_q {

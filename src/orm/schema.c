@@ -37,6 +37,7 @@ static const char *const type_names[KILN_FIELD__MAX] = {
 	[KILN_FIELD_UUID] = "uuid",
 	[KILN_FIELD_JSON] = "json",
 	[KILN_FIELD_FK] = "fk",
+	[KILN_FIELD_FILE] = "file",
 };
 
 const char *
@@ -111,6 +112,8 @@ kiln__table_from_meta(kiln_app *app, kiln_arena *a, const kiln__meta *mt,
 			f->type == KILN_FIELD_EMAIL ||
 			f->type == KILN_FIELD_SLUG ?
 		    (f->max_length != 0 ? f->max_length : 255) :
+		    f->type == KILN_FIELD_FILE ?
+		    (f->max_length != 0 ? f->max_length : 100) :
 		    0;
 		if (f->type == KILN_FIELD_DECIMAL) {
 			c->max_digits = f->max_digits != 0 ? f->max_digits : 10;
@@ -172,6 +175,7 @@ kiln__schema_coldef(kiln_buf *b, const kiln__col *c, bool mysql)
 	case KILN_FIELD_CHAR:
 	case KILN_FIELD_EMAIL:
 	case KILN_FIELD_SLUG:
+	case KILN_FIELD_FILE:
 		if (mysql)
 			kiln_buf_printf(b, "VARCHAR(%u)", c->max_length);
 		else

@@ -63,8 +63,6 @@ static const kiln_setting_def tpl_settings[] = {
 	    "template directories, colon-separated, searched in order" },
 	{ "templates.debug_reload", KILN_SETTING_BOOL, NULL, 0, 0,
 	    "recompile templates whose file changed (default: app.debug)" },
-	{ "templates.media_url", KILN_SETTING_STR, "/media/", 0, 0,
-	    "MEDIA_URL in template contexts" },
 	{ "static.dirs", KILN_SETTING_PATH, NULL, 0, 0,
 	    "directories collectstatic copies (default: app.static_dir)" },
 	{ "static.root", KILN_SETTING_PATH, "staticfiles", 0, 0,
@@ -306,7 +304,7 @@ builtin_procs(kiln_req *req, tpl_state *st, kiln_val *m)
 	    (rc = set_s(a, m, "STATIC_URL", kiln_str_c(st->env->static_url))) !=
 		KILN_OK)
 		return rc;
-	s = kiln_setting_str(req->app, "templates.media_url");
+	s = kiln_setting_str(req->app, "app.media_url");
 	return set_s(a, m, "MEDIA_URL", kiln_str_c(s != NULL ? s : "/media/"));
 }
 

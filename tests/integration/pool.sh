@@ -417,6 +417,35 @@ sleep 0.3
 # A reload keeps the current size; bring it back to N.
 ctl scale "$N" >/dev/null || notok "kilnctl scale $N after pm=dynamic"
 
+# --- systemd socket activation: the pool takes fd 3 ----------------------------
+if command -v systemd-socket-activate >/dev/null 2>&1; then
+	SA=$RUN/sa
+	mkdir -p "$SA/nginx" && chmod 755 "$SA"
+	kiln_spawn "$SA/spawn" "$SA/log" systemd-socket-activate \
+		-l "$SA/s.sock" -E DATABASE_URL -E LD_LIBRARY_PATH \
+		"$(readlink -f "$BUILD/examples/site/.libs/site" 2>/dev/null ||
+			echo "$SITE")" --settings "$SETTINGS" serve --workers 1
+	SAPORT=$(kiln_free_port $((20000 + RANDOM % 20000)))
+	kiln_nginx_render "$SA/nginx" "$SAPORT" "$SA/s.sock" "$STATIC" \
+		"$RUN/media" 10s && kiln_nginx_start "$SA/nginx"
+	KILN_WAIT=5 kiln_wait_for kiln_port_in_use "$SAPORT"
+	# The first connection makes systemd-socket-activate exec the pool.
+	CODE=$(curl -s -o "$SA/b" -w '%{http_code}' --max-time 10 "http://127.0.0.1:$SAPORT/about/")
+	if [ "$CODE" = 200 ] && grep -q 'serving with 1 native' "$SA/log"; then
+		ok "socket activation: the pool served on the socket systemd-socket-activate made"
+	else
+		notok "socket activation (got $CODE)"
+		diag "$(tail -n 5 "$SA/log")"
+	fi
+	kiln_stop "$SA/nginx/nginx.spawn" TERM 5
+	kiln_stop "$SA/spawn" TERM 10
+	if [ -S "$SA/s.sock" ]; then
+		ok "socket activation: the master left systemd's socket in place"
+	else
+		notok "socket activation: the master left systemd's socket in place"
+	fi
+fi
+
 # --- a full listen queue shows in the status --------------------------------
 sleep 0.5
 CURLS=()

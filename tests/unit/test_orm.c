@@ -1972,6 +1972,81 @@ START_TEST(test_orm_register_errors)
 }
 END_TEST
 
+/* ---- FILE fields --------------------------------------------------------- */
+
+static const kiln_field doc_fields[] = {
+	{ .name = "id", .type = KILN_FIELD_AUTO },
+	{ .name = "file", .type = KILN_FIELD_FILE, .upload_to = "docs" },
+};
+static const kiln_model Doc = {
+	.app_label = "files",
+	.name = "Doc",
+	.table = "files_doc",
+	.fields = doc_fields,
+	.nfields = 2,
+};
+
+START_TEST(test_orm_file_field)
+{
+	char media[] = "/tmp/kiln-media-XXXXXX", path[256], buf[16];
+	kiln_app *app = kiln_app_new("files");
+	kiln_arena *a = kiln_arena_new(0);
+	kiln_row *d, *d2, *got;
+	const char *n1, *n2;
+	FILE *fp;
+	size_t n;
+
+	ck_assert_ptr_nonnull(mkdtemp(media));
+	OK(kiln_use(app, &kiln_db));
+	OK(kiln_setting_set(app, "database.url", "sqlite::memory:"));
+	OK(kiln_setting_set(app, "app.media_root", media));
+	OK(kiln_app_configure(app, NULL));
+	OK(kiln_model_register(app, &Doc));
+	OK(kiln_orm_create_tables(app, NULL));
+	d = kiln_row_new(app, a, &Doc);
+	OK(kiln_row_file_save(d, "file", "C:\\up/My Report (1).txt",
+	    KILN_STR("hello")));
+	n1 = kiln_row_str(d, "file");
+	ck_assert_str_eq(n1, "docs/My_Report_1.txt");
+	OK(kiln_row_save(d));
+	snprintf(path, sizeof(path), "%s/%s", media, n1);
+	fp = fopen(path, "r");
+	ck_assert_ptr_nonnull(fp);
+	n = fread(buf, 1, sizeof(buf), fp);
+	fclose(fp);
+	ck_assert_uint_eq(n, 5);
+	ck_assert_int_eq(memcmp(buf, "hello", 5), 0);
+	ck_assert_str_eq(kiln_row_file_path(d, "file"), path);
+	ck_assert_str_eq(kiln_row_file_url(d, "file"),
+	    "/media/docs/My_Report_1.txt");
+	/* The same name again gets a unique suffix; the first is untouched. */
+	d2 = kiln_row_new(app, a, &Doc);
+	OK(kiln_row_file_save(d2, "file", "My Report (1).txt", KILN_STR("x")));
+	n2 = kiln_row_str(d2, "file");
+	ck_assert_uint_eq(strlen(n2), strlen(n1) + 8);
+	ck_assert_int_eq(strncmp(n2, "docs/My_Report_1_", 17), 0);
+	OK(kiln_row_save(d2));
+	OK(kiln_qs_get(kiln_qs_filter_i(kiln_qs_new(app, a, &Doc), "id",
+			   kiln_row_pk(d)),
+	    &got));
+	ck_assert_str_eq(kiln_row_str(got, "file"), n1);
+	/* Names that would leave media_root are refused. */
+	ck_assert_int_eq(kiln_row_set_str(d, "file", "../etc/passwd"),
+	    KILN_EINVAL);
+	ck_assert_int_eq(kiln_row_set_str(d, "file", "/etc/passwd"),
+	    KILN_EINVAL);
+	ck_assert_int_eq(kiln_row_set_str(d, "file", "a//b"), KILN_EINVAL);
+	ck_assert_int_eq(kiln_row_file_save(d, "file", "...", KILN_STR("x")),
+	    KILN_EINVAL);
+	ck_assert_int_eq(kiln_row_file_save(d, "id", "a.txt", KILN_STR("x")),
+	    KILN_EINVAL);
+	snprintf(path, sizeof(path), "rm -rf '%s'", media);
+	ck_assert_int_eq(system(path), 0);
+	kiln_arena_free(a);
+	kiln_app_free(app);
+}
+END_TEST
+
 Suite *
 orm_suite(void)
 {
@@ -1992,6 +2067,7 @@ orm_suite(void)
 	tcase_add_test(tc, test_orm_update);
 	tcase_add_test(tc, test_orm_signals);
 	tcase_add_test(tc, test_orm_injection);
+	tcase_add_test(tc, test_orm_file_field);
 	tcase_add_test(tc, test_orm_sql_placeholders);
 	tcase_add_test(tc, test_orm_multi_db);
 	tcase_add_test(tc, test_orm_atomic);

@@ -1,21 +1,79 @@
-# TechEmpower plaintext and json tests for the Django peer (bench/run):
-# a one-file Django project (no middleware, no database, DEBUG off) served
-# by gunicorn's sync workers behind nginx.
+# TechEmpower tests for the Django peer (bench/run): a one-file Django
+# project (no middleware, DEBUG off) served by gunicorn's sync workers
+# behind nginx. The database tests use Django's ORM on the suite's
+# MariaDB (python3-mysqldb, persistent connections) and the fortunes
+# Django's template engine with autoescaping. bench/run passes the
+# database in BENCH_DB_* environment variables.
+import os
+import random
+
+import django
 from django.conf import settings
-from django.core.wsgi import get_wsgi_application
-from django.http import HttpResponse, JsonResponse
-from django.urls import path
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 settings.configure(
     DEBUG=False,
     ALLOWED_HOSTS=["*"],
     ROOT_URLCONF=__name__,
     MIDDLEWARE=[],
-    INSTALLED_APPS=[],
-    DATABASES={},
+    # This module is the app that holds the models.
+    INSTALLED_APPS=[__name__],
+    DATABASES={
+        "default": {
+            "ENGINE": "django.db.backends.mysql",
+            "NAME": os.environ.get("BENCH_DB_NAME", ""),
+            "USER": os.environ.get("BENCH_DB_USER", ""),
+            "PASSWORD": os.environ.get("BENCH_DB_PASSWORD", ""),
+            "HOST": os.environ.get("BENCH_DB_SOCKET", ""),
+            "CONN_MAX_AGE": None,
+            "OPTIONS": {"charset": "utf8mb4"},
+        }
+    },
+    TEMPLATES=[{
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [os.path.join(HERE, "templates")],
+    }],
     USE_TZ=True,
     SECRET_KEY="bench-only-not-secret",
 )
+django.setup()
+
+from django.db import models  # noqa: E402 (after setup)
+from django.http import HttpResponse, JsonResponse  # noqa: E402
+from django.shortcuts import render  # noqa: E402
+from django.urls import path  # noqa: E402
+
+
+class World(models.Model):
+    randomnumber = models.IntegerField(db_column="randomNumber")
+
+    class Meta:
+        app_label = __name__
+        db_table = "world"
+
+
+class Fortune(models.Model):
+    message = models.CharField(max_length=2048)
+
+    class Meta:
+        app_label = __name__
+        db_table = "fortune"
+
+
+def count(request, name):
+    """?name=N clamped to 1..500; 1 when missing or not a number."""
+    try:
+        n = int(request.GET.get(name, 1))
+    except ValueError:
+        return 1
+    return min(max(n, 1), 500)
+
+
+def dumps(obj):
+    # Compact separators, so every target sends the same bytes.
+    return JsonResponse(obj, safe=False,
+                        json_dumps_params={"separators": (",", ":")})
 
 
 def plaintext(request):
@@ -23,14 +81,49 @@ def plaintext(request):
 
 
 def json(request):
-    # Compact separators, so every target sends the same bytes.
-    return JsonResponse({"message": "Hello, World!"},
-                        json_dumps_params={"separators": (",", ":")})
+    return dumps({"message": "Hello, World!"})
+
+
+def db(request):
+    w = World.objects.get(id=random.randint(1, 10000))
+    return dumps({"id": w.id, "randomNumber": w.randomnumber})
+
+
+def queries(request):
+    out = []
+    for _ in range(count(request, "queries")):
+        w = World.objects.get(id=random.randint(1, 10000))
+        out.append({"id": w.id, "randomNumber": w.randomnumber})
+    return dumps(out)
+
+
+def updates(request):
+    out = []
+    for _ in range(count(request, "queries")):
+        w = World.objects.get(id=random.randint(1, 10000))
+        w.randomnumber = random.randint(1, 10000)
+        w.save()
+        out.append({"id": w.id, "randomNumber": w.randomnumber})
+    return dumps(out)
+
+
+def fortunes(request):
+    rows = list(Fortune.objects.all())
+    rows.append(Fortune(id=0, message="Additional fortune added at "
+                        "request time."))
+    rows.sort(key=lambda f: f.message)
+    return render(request, "fortunes.html", {"fortunes": rows})
 
 
 urlpatterns = [
     path("plaintext", plaintext),
     path("json", json),
+    path("db", db),
+    path("queries", queries),
+    path("updates", updates),
+    path("fortunes", fortunes),
 ]
+
+from django.core.wsgi import get_wsgi_application  # noqa: E402
 
 application = get_wsgi_application()
