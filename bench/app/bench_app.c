@@ -336,7 +336,6 @@ cached_queries_view(kiln_req *req)
 	return kiln_resp_json(req, 200, list);
 }
 
-
 /* Registers a route or stops main with the app's message. */
 #define CHECK(call)                                        \
 	do {                                               \

@@ -106,8 +106,8 @@ db_open(void)
 		_exit(1);
 	}
 	mysql_options(db, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	if (mysql_real_connect(db, NULL, db_user, db_pass, db_name, 0,
-		db_sock, CLIENT_FOUND_ROWS) == NULL) {
+	if (mysql_real_connect(db, NULL, db_user, db_pass, db_name, 0, db_sock,
+		CLIENT_FOUND_ROWS) == NULL) {
 		fprintf(stderr, "floor: connect: %s\n", mysql_error(db));
 		_exit(1);
 	}

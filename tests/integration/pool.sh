@@ -421,10 +421,10 @@ ctl scale "$N" >/dev/null || notok "kilnctl scale $N after pm=dynamic"
 if command -v systemd-socket-activate >/dev/null 2>&1; then
 	SA=$RUN/sa
 	mkdir -p "$SA/nginx" && chmod 755 "$SA"
+	# libtool's wrapper execs the real binary: same pid, same fds.
 	kiln_spawn "$SA/spawn" "$SA/log" systemd-socket-activate \
-		-l "$SA/s.sock" -E DATABASE_URL -E LD_LIBRARY_PATH \
-		"$(readlink -f "$BUILD/examples/site/.libs/site" 2>/dev/null ||
-			echo "$SITE")" --settings "$SETTINGS" serve --workers 1
+		-l "$SA/s.sock" -E DATABASE_URL \
+		"$SITE" --settings "$SETTINGS" serve --workers 1
 	SAPORT=$(kiln_free_port $((20000 + RANDOM % 20000)))
 	kiln_nginx_render "$SA/nginx" "$SAPORT" "$SA/s.sock" "$STATIC" \
 		"$RUN/media" 10s && kiln_nginx_start "$SA/nginx"
