@@ -136,6 +136,7 @@ struct kiln_req {
 	jmp_buf *jmp;		  /* the dispatcher's, while it runs */
 	int abort_status;	  /* status given to kiln_abort */
 	char *errmsg;		  /* kiln_abort_msg text or NULL */
+	char *trace;		  /* debug: backtrace at the abort, or NULL */
 	size_t mw_index;	  /* next middleware to run */
 };
 
@@ -161,6 +162,14 @@ kiln_err kiln__req_init(kiln_req *req, kiln_app *app, kiln_arena *a,
  * before each request.
  */
 void kiln__signals_settle(kiln_app *app);
+
+/*
+ * Debug mode (debug.c): kiln__debug_capture records the backtrace of the
+ * caller of kiln_abort in req->trace; kiln__debug_page builds the
+ * technical error page for status (NULL when out of memory).
+ */
+void kiln__debug_capture(kiln_req *req);
+kiln_resp *kiln__debug_page(kiln_req *req, int status);
 
 /* Caches the core settings on app (limits, debug); called by configure. */
 kiln_err kiln__app_settings_loaded(kiln_app *app);

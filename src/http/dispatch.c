@@ -72,6 +72,8 @@ default_error_page(kiln_req *req, int status)
 	kiln_buf b;
 	const char *reason = kiln_status_reason(status);
 
+	if (req->app->debug && (status >= 500 || status == 404))
+		return kiln__debug_page(req, status);
 	kiln_buf_init(&b, req->a, 256);
 	kiln_buf_printf(&b,
 	    "<!doctype html>\n<html><head><title>%d %s</title></head>\n"

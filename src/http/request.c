@@ -366,6 +366,8 @@ kiln_abort(kiln_req *req, int status)
 	if (status < 400 || status > 599)
 		status = 500;
 	req->abort_status = status;
+	if (req->app->debug && status >= 500 && req->trace == NULL)
+		kiln__debug_capture(req);
 	if (req->jmp == NULL) {
 		/* Outside the dispatcher: a programming error. */
 		KILN_PANIC("kiln_abort outside a request");

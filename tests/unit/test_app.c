@@ -40,6 +40,16 @@ deep_abort(kiln_req *req, int depth)
 	return deep_abort(req, depth - 1) + 1;
 }
 
+static int
+deep_abort500(kiln_req *req, int depth)
+{
+	if (depth < 0)
+		return 0;
+	if (depth == 0)
+		kiln_abort_msg(req, 500, "the disk is <full>");
+	return deep_abort500(req, depth - 1) + 1;
+}
+
 static kiln_resp *
 view_deep(kiln_req *req)
 {
@@ -404,6 +414,62 @@ START_TEST(test_app_request_signals)
 }
 END_TEST
 
+static kiln_resp *
+view_boom(kiln_req *req)
+{
+	deep_abort500(req, 3);
+	return NULL;
+}
+
+/* The debug pages: backtrace with file:line, request, masked settings. */
+START_TEST(test_app_debug_pages)
+{
+	kiln_app *app = kiln_app_new("dbg");
+	kiln_client *c;
+	const kiln_client_resp *r;
+
+	ck_assert_int_eq(kiln_route(kiln_app_bp(app), "GET", "/boom", view_boom,
+			     "boom"),
+	    KILN_OK);
+	ck_assert_int_eq(kiln_setting_set(app, "app.debug", "true"), KILN_OK);
+	ck_assert_int_eq(kiln_setting_set(app, "app.secret_key", "s3cr3t-k3y"),
+	    KILN_OK);
+	ck_assert_int_eq(kiln_app_configure(app, NULL), KILN_OK);
+	c = kiln_client_new(app);
+	r = kiln_client_get(c, "/boom?x=%3Cb%3E");
+	ck_assert_int_eq(r->status, 500);
+	ck_assert_msg(strstr(r->body.ptr, "deep_abort500 (") != NULL &&
+		strstr(r->body.ptr, "test_app.c:") != NULL &&
+		strstr(r->body.ptr, "view_boom (") != NULL,
+	    "%s", r->body.ptr);
+	ck_assert_ptr_nonnull(strstr(r->body.ptr, "the disk is &lt;full&gt;"));
+	ck_assert_ptr_nonnull(strstr(r->body.ptr, "/boom?x=%3Cb%3E"));
+	ck_assert_ptr_nonnull(strstr(r->body.ptr, "app.secret_key"));
+	ck_assert_ptr_null(strstr(r->body.ptr, "s3cr3t-k3y"));
+	r = kiln_client_get(c, "/nowhere");
+	ck_assert_int_eq(r->status, 404);
+	ck_assert_ptr_nonnull(strstr(r->body.ptr, "Routes tried"));
+	ck_assert_ptr_nonnull(strstr(r->body.ptr, "<td>/boom</td>"));
+	kiln_client_free(c);
+	kiln_app_free(app);
+	/* Off (the default): a bare page, no message, no backtrace. */
+	app = kiln_app_new("nodbg");
+	ck_assert_int_eq(kiln_route(kiln_app_bp(app), "GET", "/boom", view_boom,
+			     "boom"),
+	    KILN_OK);
+	ck_assert_int_eq(kiln_app_configure(app, NULL), KILN_OK);
+	c = kiln_client_new(app);
+	r = kiln_client_get(c, "/boom");
+	ck_assert_int_eq(r->status, 500);
+	ck_assert_ptr_null(strstr(r->body.ptr, "deep_abort500"));
+	ck_assert_ptr_null(strstr(r->body.ptr, "disk"));
+	r = kiln_client_get(c, "/nowhere");
+	ck_assert_ptr_null(strstr(r->body.ptr, "Routes tried"));
+	kiln_client_free(c);
+	kiln_app_free(app);
+}
+END_TEST
+
 static void
 abort_receiver(const kiln_signal *sig, const void *sender, void *args,
     void *data)
@@ -459,6 +525,7 @@ app_suite(void)
 	tcase_add_test(tc, test_app_registration_errors);
 	tcase_add_test(tc, test_app_request_signals);
 	tcase_add_test(tc, test_app_aborting_receiver);
+	tcase_add_test(tc, test_app_debug_pages);
 	suite_add_tcase(s, tc);
 	return s;
 }
