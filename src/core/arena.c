@@ -415,13 +415,25 @@ kiln_err
 kiln_buf_printf(kiln_buf *b, const char *fmt, ...)
 {
 	va_list ap;
+	size_t room;
 	int n;
 
+	/* Format once into the room there is; only a miss formats again. */
+	room = b->ptr != NULL ? b->cap - b->len + 1 : 0;
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(room > 0 ? b->ptr + b->len : NULL, room, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (n < 0) {
+		if (b->ptr != NULL)
+			b->ptr[b->len] = '\0';
 		return KILN_EINVAL;
+	}
+	if ((size_t)n < room) {
+		b->len += (size_t)n;
+		return KILN_OK;
+	}
+	if (b->ptr != NULL)
+		b->ptr[b->len] = '\0'; /* undo the cut-off attempt */
 	if (kiln_buf_reserve(b, (size_t)n) != KILN_OK)
 		return KILN_ENOMEM;
 	va_start(ap, fmt);
