@@ -177,9 +177,15 @@ void *
 kiln_ext_data(const kiln_app *app, const kiln_ext *ext)
 {
 	long i;
+	size_t k;
 
-	if (ext == NULL || ext->name == NULL ||
-	    (i = ext_index(app, ext->name)) < 0)
+	if (ext == NULL || ext->name == NULL)
+		return NULL;
+	/* The same struct is the common case (a battery's own lookups). */
+	for (k = 0; k < app->exts.n; k++)
+		if (app->exts.items[k] == ext)
+			return app->ext_data.items[k];
+	if ((i = ext_index(app, ext->name)) < 0)
 		return NULL;
 	return app->ext_data.items[i];
 }
