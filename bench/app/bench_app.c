@@ -279,32 +279,48 @@ fortunes_view(kiln_req *req)
 static int32_t *world_cache;
 static pid_t world_cache_owner;
 
+/* Rows loaded per query while filling the cache. */
+#define CACHE_CHUNK 1000
+
+/*
+ * Fills the cache CACHE_CHUNK rows at a time, reusing one arena, so a
+ * worker's heap grows by one chunk's rows and not by the whole table's.
+ */
 static void
 load_world_cache(kiln_req *req)
 {
 	kiln_app *app = kiln_req_app(req);
 	kiln_arena *a = kiln_arena_new(0);
 	kiln_row **rows;
+	kiln_qs *qs;
 	size_t i, n;
-	int64_t id;
+	int64_t id, lo;
 
 	if (a == NULL)
 		kiln_abort(req, 500);
-	if (kiln_qs_all(kiln_qs_new(app, a, &World), &rows, &n) != KILN_OK) {
-		kiln_arena_free(a);
-		kiln_abort_msg(req, 500, "%s", kiln_app_errmsg(app));
-	}
 	free(world_cache);
 	world_cache = calloc(WORLD_ROWS + 1, sizeof(*world_cache));
 	if (world_cache == NULL) {
 		kiln_arena_free(a);
 		kiln_abort(req, 500);
 	}
-	for (i = 0; i < n; i++) {
-		id = kiln_row_pk(rows[i]);
-		if (id >= 1 && id <= WORLD_ROWS)
-			world_cache[id] =
-			    (int32_t)kiln_row_int(rows[i], "randomNumber");
+	for (lo = 1; lo <= WORLD_ROWS; lo += CACHE_CHUNK) {
+		qs = kiln_qs_filter_i(kiln_qs_new(app, a, &World), "id__gte",
+		    lo);
+		qs = kiln_qs_filter_i(qs, "id__lt", lo + CACHE_CHUNK);
+		if (kiln_qs_all(qs, &rows, &n) != KILN_OK) {
+			kiln_arena_free(a);
+			free(world_cache);
+			world_cache = NULL;
+			kiln_abort_msg(req, 500, "%s", kiln_app_errmsg(app));
+		}
+		for (i = 0; i < n; i++) {
+			id = kiln_row_pk(rows[i]);
+			if (id >= 1 && id <= WORLD_ROWS)
+				world_cache[id] = (int32_t)kiln_row_int(rows[i],
+				    "randomNumber");
+		}
+		kiln_arena_reset(a);
 	}
 	world_cache_owner = getpid();
 	kiln_arena_free(a);
