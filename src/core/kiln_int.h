@@ -201,6 +201,13 @@ kiln_resp *kiln__handle(kiln_app *app, kiln_arena *a, const kiln_kvs *params,
  */
 kiln_err kiln__resp_head(const kiln_resp *resp, kiln_buf *out);
 
+/*
+ * A text/html response whose body is the buffer body (taken over, not
+ * copied), without aborting: error pages use it where an abort would
+ * recurse. Returns NULL when out of memory.
+ */
+kiln_resp *kiln__resp_html(kiln_req *req, int status, const kiln_buf *body);
+
 /* Returns the body to send for resp (empty for HEAD, 204 and 304). */
 kiln_str kiln__resp_wire_body(const kiln_resp *resp);
 

@@ -124,7 +124,6 @@ kiln__debug_page(kiln_req *req, int status)
 	const char *reason = kiln_status_reason(status);
 	const kiln_kvs *headers;
 	kiln_kvs cookies;
-	kiln_resp *resp;
 	kiln_buf b;
 
 	kiln_buf_init(&b, req->a, 4096);
@@ -174,15 +173,5 @@ kiln__debug_page(kiln_req *req, int status)
 	kiln_buf_append_c(&b,
 	    "</table>\n<p>You see this page because app.debug is true. "
 	    "Never turn it on in production.</p>\n</body></html>\n");
-	resp = kiln_arena_calloc(req->a, 1, sizeof(*resp));
-	if (resp == NULL || b.oom)
-		return NULL;
-	resp->req = req;
-	resp->status = status;
-	kiln_kvs_init(&resp->headers, req->a);
-	resp->body = b;
-	if (kiln_kvs_add(&resp->headers, KILN_STR("Content-Type"),
-		KILN_STR("text/html; charset=utf-8")) != KILN_OK)
-		return NULL;
-	return resp;
+	return kiln__resp_html(req, status, &b);
 }

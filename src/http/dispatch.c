@@ -30,12 +30,31 @@ static kiln_resp *after_hooks(kiln_req *req, void *arg);
 
 static kiln_resp *error_response(kiln_req *req, int status);
 
+/*
+ * Sends a request signal. A receiver that aborts ends only its own call
+ * (the signals sit outside the guards, and a receiver's abort must not
+ * take the worker down); the request goes on.
+ */
+static void
+send_signal(kiln_req *req, kiln_signal *sig)
+{
+	jmp_buf jb;
+	jmp_buf *saved = req->jmp;
+
+	if (!kiln_signal_has_receivers(sig))
+		return;
+	req->jmp = &jb;
+	if (setjmp(jb) == 0)
+		kiln_signal_send(sig, req->app, req);
+	req->jmp = saved;
+}
+
 /* Sends got_request_exception for server errors. */
 static void
 note_exception(kiln_req *req, int status)
 {
-	if (status >= 500 && kiln_signal_has_receivers(req->app->sig_exception))
-		kiln_signal_send(req->app->sig_exception, req->app, req);
+	if (status >= 500)
+		send_signal(req, req->app->sig_exception);
 }
 
 /*
@@ -68,7 +87,6 @@ guard(kiln_req *req, guarded_fn fn, void *arg, bool null_ok)
 static kiln_resp *
 default_error_page(kiln_req *req, int status)
 {
-	kiln_resp *resp;
 	kiln_buf b;
 	const char *reason = kiln_status_reason(status);
 
@@ -85,17 +103,7 @@ default_error_page(kiln_req *req, int status)
 		kiln_buf_append_c(&b, "</p>\n");
 	}
 	kiln_buf_append_c(&b, "</body></html>\n");
-	resp = kiln_arena_calloc(req->a, 1, sizeof(*resp));
-	if (resp == NULL || b.oom)
-		return NULL;
-	resp->req = req;
-	resp->status = status;
-	kiln_kvs_init(&resp->headers, req->a);
-	resp->body = b;
-	if (kiln_kvs_add(&resp->headers, KILN_STR("Content-Type"),
-		KILN_STR("text/html; charset=utf-8")) != KILN_OK)
-		return NULL;
-	return resp;
+	return kiln__resp_html(req, status, &b);
 }
 
 /* Finds the handler for status: the route's blueprint first, then the app. */
@@ -369,25 +377,6 @@ check_request(kiln_req *req, void *arg)
 	    !kiln_utf8_valid(req->path))
 		kiln_abort_msg(req, 400, "the path is not valid UTF-8");
 	return NULL;
-}
-
-/*
- * Sends a request signal. A receiver that aborts ends only its own call
- * (the signals sit outside the guards, and a receiver's abort must not
- * take the worker down); the request goes on.
- */
-static void
-send_signal(kiln_req *req, kiln_signal *sig)
-{
-	jmp_buf jb;
-	jmp_buf *saved = req->jmp;
-
-	if (!kiln_signal_has_receivers(sig))
-		return;
-	req->jmp = &jb;
-	if (setjmp(jb) == 0)
-		kiln_signal_send(sig, req->app, req);
-	req->jmp = saved;
 }
 
 kiln_resp *

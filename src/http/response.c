@@ -130,6 +130,26 @@ kiln_resp_new(kiln_req *req, int status)
 }
 
 kiln_resp *
+kiln__resp_html(kiln_req *req, int status, const kiln_buf *body)
+{
+	kiln_resp *resp;
+
+	if (body->oom)
+		return NULL;
+	resp = kiln_arena_calloc(req->a, 1, sizeof(*resp));
+	if (resp == NULL)
+		return NULL;
+	resp->req = req;
+	resp->status = status;
+	kiln_kvs_init(&resp->headers, req->a);
+	resp->body = *body;
+	if (kiln_kvs_add(&resp->headers, KILN_STR("Content-Type"),
+		KILN_STR(HTML_TYPE)) != KILN_OK)
+		return NULL;
+	return resp;
+}
+
+kiln_resp *
 kiln_resp_text(kiln_req *req, int status, const char *content_type,
     kiln_str body)
 {

@@ -487,6 +487,8 @@ START_TEST(test_app_aborting_receiver)
 	kiln_app *app = make_app();
 	kiln_client *c = kiln_client_new(app);
 	kiln_signal *sig = kiln_signal_get(app, KILN_SIGNAL_REQUEST_STARTED);
+	kiln_signal *exc =
+	    kiln_signal_get(app, KILN_SIGNAL_GOT_REQUEST_EXCEPTION);
 	const kiln_client_resp *r;
 
 	started = 0;
@@ -497,13 +499,22 @@ START_TEST(test_app_aborting_receiver)
 	r = kiln_client_get(c, "/");
 	ck_assert_int_eq(r->status, 200);
 	ck_assert_int_eq(started, 2);
+	/* Even on got_request_exception, sent while a 500 is being built. */
+	ck_assert_int_eq(kiln_signal_connect(exc, abort_receiver, NULL, NULL),
+	    KILN_OK);
+	r = kiln_client_get(c, "/null");
+	ck_assert_int_eq(r->status, 500);
+	ck_assert_int_eq(started, 4);
+	ck_assert_int_eq(kiln_signal_disconnect(exc, abort_receiver, NULL,
+			     NULL),
+	    KILN_OK);
 	/* The aborted sends were settled: disconnecting removes it at once. */
 	ck_assert_int_eq(kiln_signal_disconnect(sig, abort_receiver, NULL,
 			     NULL),
 	    KILN_OK);
 	ck_assert(!kiln_signal_has_receivers(sig));
 	r = kiln_client_get(c, "/");
-	ck_assert_int_eq(started, 2);
+	ck_assert_int_eq(started, 4);
 	kiln_client_free(c);
 	kiln_app_free(app);
 }
