@@ -55,6 +55,7 @@ struct parse_ctx {
 /* State of one conversion from kiln_val to jansson's tree. */
 struct dump_ctx {
 	kiln_err rc; /* the first error */
+	bool reals;  /* a float was written: its text needs shortening */
 };
 
 /* Writes "line L column C: msg" to err, which may be NULL. */
@@ -470,6 +471,7 @@ out_value(struct dump_ctx *o, const kiln_val *v, size_t depth)
 			return NULL;
 		}
 		j = json_real(v->u.f);
+		o->reals = true;
 		break;
 	case KILN_VAL_STR:
 	case KILN_VAL_SAFE:
@@ -513,6 +515,7 @@ kiln_json_dump(kiln_arena *a, const kiln_val *v, kiln_str *out)
 
 	*out = KILN_STR_NULL;
 	o.rc = KILN_OK;
+	o.reals = false;
 	root = out_value(&o, v, 0);
 	if (root == NULL)
 		goto err;
@@ -524,7 +527,8 @@ kiln_json_dump(kiln_arena *a, const kiln_val *v, kiln_str *out)
 		o.rc = KILN_ENOMEM;
 		goto err;
 	}
-	shorten_reals(&b);
+	if (o.reals)
+		shorten_reals(&b); /* only floats need the second pass */
 	out->ptr = b.ptr;
 	out->len = b.len;
 err:
