@@ -42,6 +42,8 @@
 
 #include <kiln/value.h>
 
+#include "kiln_int.h"
+
 #define JSON_DEFAULT_DEPTH 64
 #define DUMP_MAX_DEPTH	   2048
 
@@ -409,36 +411,16 @@ static json_t *
 out_datetime(const kiln_val *v)
 {
 	char buf[64];
-	int64_t days, secs, z, era, doe, yoe, y, doy, mp, d, m;
+	kiln__date t;
 
-	days = v->u.dt.secs / 86400;
-	secs = v->u.dt.secs % 86400;
-	if (secs < 0) {
-		secs += 86400;
-		days--;
-	}
-	z = days + 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	y = yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	d = doy - (153 * mp + 2) / 5 + 1;
-	m = mp < 10 ? mp + 3 : mp - 9;
-	if (m <= 2)
-		y++;
+	kiln__date_from_unix(v->u.dt.secs, &t);
 	if (v->u.dt.usec != 0)
 		snprintf(buf, sizeof(buf),
-		    "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%06d",
-		    (long long)y, (long long)m, (long long)d,
-		    (long long)(secs / 3600), (long long)(secs / 60 % 60),
-		    (long long)(secs % 60), (int)v->u.dt.usec);
+		    "%04lld-%02d-%02dT%02d:%02d:%02d.%06d", (long long)t.year,
+		    t.mon, t.day, t.hour, t.min, t.sec, (int)v->u.dt.usec);
 	else
-		snprintf(buf, sizeof(buf),
-		    "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld", (long long)y,
-		    (long long)m, (long long)d, (long long)(secs / 3600),
-		    (long long)(secs / 60 % 60), (long long)(secs % 60));
+		snprintf(buf, sizeof(buf), "%04lld-%02d-%02dT%02d:%02d:%02d",
+		    (long long)t.year, t.mon, t.day, t.hour, t.min, t.sec);
 	return json_string(buf);
 }
 

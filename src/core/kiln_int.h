@@ -171,6 +171,32 @@ void kiln__signals_settle(kiln_app *app);
 void kiln__debug_capture(kiln_req *req);
 kiln_resp *kiln__debug_page(kiln_req *req, int status);
 
+/*
+ * Unix seconds as a proleptic Gregorian date and time, UTC (value.c;
+ * Howard Hinnant's days-from-civil inverted). days counts from
+ * 1970-01-01. Used by JSON output of datetimes and the date filters.
+ */
+typedef struct kiln__date {
+	int64_t year;	    /* 1970 */
+	int mon, day;	    /* 1-12, 1-31 */
+	int hour, min, sec; /* 0-23, 0-59, 0-59 */
+	int64_t days;	    /* days since the epoch (floor) */
+} kiln__date;
+void kiln__date_from_unix(int64_t secs, kiln__date *out);
+
+/*
+ * Files (fs.c). kiln__file_read reads a whole regular file of at most max
+ * bytes into a (NUL-terminated): KILN_OK, KILN_ENOTFOUND, KILN_ELIMIT,
+ * KILN_ENOMEM or KILN_EIO; *mtime_ns (may be NULL) gets its mtime.
+ * kiln__mkdir_parents creates the directories leading to path (mkdir -p
+ * of its dirname; path is modified and restored). kiln__write_all writes
+ * len bytes to fd. Both return 0 or -1 with errno.
+ */
+kiln_err kiln__file_read(kiln_arena *a, const char *path, size_t max,
+    kiln_str *out, int64_t *mtime_ns);
+int kiln__mkdir_parents(char *path);
+int kiln__write_all(int fd, const void *p, size_t len);
+
 /* Caches the core settings on app (limits, debug); called by configure. */
 kiln_err kiln__app_settings_loaded(kiln_app *app);
 

@@ -159,17 +159,10 @@ typedef struct htab {
 	size_t n;     /* used slots */
 } htab;
 
-/* A growable array of route pointers. */
-typedef struct rvec {
-	kiln__route **items; /* n routes */
-	size_t n;	     /* used */
-	size_t cap;	     /* allocated */
-} rvec;
-
 struct kiln__router {
 	kiln_arena *a;		    /* everything the router keeps */
-	rvec all;		    /* every route, in registration order */
-	rvec ordered;		    /* dynamic and regex routes, in order */
+	kiln__ptrs all;		    /* every route, in registration order */
+	kiln__ptrs ordered;	    /* dynamic and regex routes, in order */
 	htab statics;		    /* path -> first static kiln__route */
 	htab names;		    /* endpoint -> kiln__route */
 	pcre2_match_data *md;	    /* shared by every regex route */
@@ -395,27 +388,6 @@ methods_parse(const char *spec, unsigned *mask, char *err, size_t errlen)
 	if (*mask == 0)
 		return errf(err, errlen, KILN_EINVAL, "no method in '%s'",
 		    spec);
-	return KILN_OK;
-}
-
-/* Appends rt to v, growing it in a. */
-static kiln_err
-rvec_push(rvec *v, kiln_arena *a, kiln__route *rt)
-{
-	kiln__route **items;
-	size_t cap;
-
-	if (v->n == v->cap) {
-		cap = v->cap == 0 ? 16 : v->cap * 2;
-		items = kiln_arena_alloc(a, cap * sizeof(*items));
-		if (items == NULL)
-			return KILN_ENOMEM;
-		if (v->n > 0)
-			memcpy(items, v->items, v->n * sizeof(*items));
-		v->items = items;
-		v->cap = cap;
-	}
-	v->items[v->n++] = rt;
 	return KILN_OK;
 }
 
@@ -1027,14 +999,14 @@ route_file(kiln__router *r, kiln__route *rt)
 	kiln__route *head;
 	size_t len;
 
-	if (rvec_push(&r->all, r->a, rt) != KILN_OK)
+	if (kiln__ptrs_push(&r->all, r->a, rt) != KILN_OK)
 		return KILN_ENOMEM;
 	if (rt->endpoint != NULL &&
 	    htab_put(&r->names, r->a, rt->endpoint, strlen(rt->endpoint), rt) !=
 		KILN_OK)
 		return KILN_ENOMEM;
 	if (rt->kind != KIND_STATIC)
-		return rvec_push(&r->ordered, r->a, rt);
+		return kiln__ptrs_push(&r->ordered, r->a, rt);
 	len = strlen(rt->display);
 	head = htab_get(&r->statics, rt->display, len);
 	if (head == NULL)

@@ -18,6 +18,8 @@
 
 #include <kiln/value.h>
 
+#include "kiln_int.h"
+
 #define VAL_FIRST_CAP 4
 
 static const char *const val_type_names[KILN_VAL__MAX] = {
@@ -338,4 +340,31 @@ kiln_val_type_name(kiln_val_type t)
 	if ((unsigned)t >= KILN_VAL__MAX)
 		return "unknown";
 	return val_type_names[t];
+}
+
+void
+kiln__date_from_unix(int64_t secs, kiln__date *out)
+{
+	int64_t days, s, z, era, doe, yoe, y, doy, mp;
+
+	days = secs / 86400;
+	s = secs % 86400;
+	if (s < 0) {
+		s += 86400;
+		days--;
+	}
+	z = days + 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	out->day = (int)(doy - (153 * mp + 2) / 5 + 1);
+	out->mon = (int)(mp < 10 ? mp + 3 : mp - 9);
+	out->year = out->mon <= 2 ? y + 1 : y;
+	out->hour = (int)(s / 3600);
+	out->min = (int)(s / 60 % 60);
+	out->sec = (int)(s % 60);
+	out->days = days;
 }

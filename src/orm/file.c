@@ -97,43 +97,6 @@ clean_name(kiln_arena *a, const char *filename)
 	return *p == '\0' ? NULL : out;
 }
 
-/* Creates every directory of path below media_root (mkdir -p). */
-static int
-make_dirs(char *path)
-{
-	char *p;
-
-	for (p = path + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-			*p = '/';
-			return -1;
-		}
-		*p = '/';
-	}
-	return 0;
-}
-
-/* Writes all of data to fd. Returns 0 or -1. */
-static int
-write_all(int fd, kiln_str data)
-{
-	ssize_t n;
-	size_t off = 0;
-
-	while (off < data.len) {
-		n = write(fd, data.ptr + off, data.len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		off += (size_t)n;
-	}
-	return 0;
-}
-
 kiln_err
 kiln_row_file_save(kiln_row *r, const char *field, const char *filename,
     kiln_str data)
@@ -182,7 +145,7 @@ kiln_row_file_save(kiln_row *r, const char *field, const char *filename,
 			return kiln__app_error(r->app, KILN_EINVAL,
 			    "%s.%s: upload_to '%s' is not a safe directory",
 			    r->mt->m->name, field, dir);
-		if (make_dirs(path) != 0)
+		if (kiln__mkdir_parents(path) != 0)
 			break;
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		if (fd >= 0 || errno != EEXIST)
@@ -193,7 +156,7 @@ kiln_row_file_save(kiln_row *r, const char *field, const char *filename,
 		    "%s.%s: cannot create "
 		    "a file for '%s' under %s: %s",
 		    r->mt->m->name, field, clean, root, strerror(errno));
-	if (write_all(fd, data) != 0 || close(fd) != 0) {
+	if (kiln__write_all(fd, data.ptr, data.len) != 0 || close(fd) != 0) {
 		unlink(path);
 		return kiln__app_error(r->app, KILN_EIO, "%s.%s: write %s: %s",
 		    r->mt->m->name, field, path, strerror(errno));

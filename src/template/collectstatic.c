@@ -47,84 +47,22 @@ typedef struct cs_state {
 	bool css_pass;	  /* collecting the deferred CSS files now */
 } cs_state;
 
-/* Creates every directory leading to path (mkdir -p of its dirname). */
-static int
-mkparents(char *path)
-{
-	char *p;
-
-	for (p = path + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0755) == -1 && errno != EEXIST) {
-			*p = '/';
-			return -1;
-		}
-		*p = '/';
-	}
-	return 0;
-}
-
 /* Writes len bytes to path (created or truncated). */
 static int
 write_file(char *path, const char *data, size_t len)
 {
-	size_t off = 0;
-	ssize_t n;
 	int fd;
 
-	if (mkparents(path) == -1)
+	if (kiln__mkdir_parents(path) == -1)
 		return -1;
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd == -1)
 		return -1;
-	while (off < len) {
-		n = write(fd, data + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			close(fd);
-			return -1;
-		}
-		off += (size_t)n;
+	if (kiln__write_all(fd, data, len) != 0) {
+		close(fd);
+		return -1;
 	}
 	return close(fd);
-}
-
-/* Reads a whole regular file into cs->a. */
-static int
-read_all(cs_state *cs, const char *path, kiln_str *out)
-{
-	struct stat sb;
-	char *buf;
-	size_t got = 0;
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1)
-		return -1;
-	if (fstat(fd, &sb) == -1 || sb.st_size > CS_MAX_FILE)
-		goto err;
-	buf = kiln_arena_alloc(cs->a, (size_t)sb.st_size + 1);
-	if (buf == NULL)
-		goto err;
-	while (got < (size_t)sb.st_size) {
-		n = read(fd, buf + got, (size_t)sb.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	out->ptr = buf;
-	out->len = got;
-	return 0;
-err:
-	close(fd);
-	return -1;
 }
 
 /* Returns "dir/name.<hash12>.ext" for rel (in cs->a). */
@@ -251,6 +189,7 @@ static int
 collect_file(cs_state *cs, const char *src, const char *rel)
 {
 	kiln_str data, hashed;
+	kiln_err rc;
 	kiln_val *h;
 	char *dst, *hn;
 	const char **pair;
@@ -266,9 +205,10 @@ collect_file(cs_state *cs, const char *src, const char *rel)
 		return kiln__ptrs_push(&cs->css, cs->a, pair) == KILN_OK ? 0 :
 									   -1;
 	}
-	if (read_all(cs, src, &data) == -1) {
+	if ((rc = kiln__file_read(cs->a, src, CS_MAX_FILE, &data, NULL)) !=
+	    KILN_OK) {
 		fprintf(stderr, "collectstatic: read %s: %s\n", src,
-		    strerror(errno));
+		    kiln_strerror(rc));
 		return -1;
 	}
 	hashed = cs->css_pass ? rewrite_css(cs, rel, data) : data;

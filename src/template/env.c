@@ -257,52 +257,6 @@ safe_name(const char *name)
 	return true;
 }
 
-/* Reads at most max bytes of path into a; KILN_ELIMIT when bigger. */
-static kiln_err
-read_file(kiln_arena *a, const char *path, size_t max, kiln_str *out,
-    int64_t *mtime)
-{
-	struct stat sb;
-	char *buf;
-	size_t got = 0;
-	ssize_t n;
-	int fd;
-	kiln_err rc = KILN_EIO;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1)
-		return errno == ENOENT || errno == ENOTDIR ? KILN_ENOTFOUND :
-							     KILN_EIO;
-	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode))
-		goto err;
-	if ((uint64_t)sb.st_size > max) {
-		rc = KILN_ELIMIT;
-		goto err;
-	}
-	buf = kiln_arena_alloc(a, (size_t)sb.st_size + 1);
-	if (buf == NULL) {
-		rc = KILN_ENOMEM;
-		goto err;
-	}
-	while (got < (size_t)sb.st_size) {
-		n = read(fd, buf + got, (size_t)sb.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	buf[got] = '\0';
-	out->ptr = buf;
-	out->len = got;
-	*mtime = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
-	close(fd);
-	return KILN_OK;
-err:
-	close(fd);
-	return rc;
-}
-
 /* Returns the file's mtime in ns, or -1. */
 static int64_t
 file_mtime(const char *path)
@@ -341,7 +295,8 @@ find_source(kiln_template_env *env, kiln_arena *tmp, const char *name,
 			p = kiln_arena_printf(tmp, "%s/%s", dir, name);
 			if (p == NULL)
 				return KILN_ENOMEM;
-			rc = read_file(tmp, p, env->lim.max_source, src, mtime);
+			rc = kiln__file_read(tmp, p, env->lim.max_source, src,
+			    mtime);
 			if (rc == KILN_ENOTFOUND)
 				continue;
 			if (rc == KILN_ELIMIT && err != NULL)
@@ -640,7 +595,7 @@ kiln_template_env_load_manifest(kiln_template_env *env, const char *path)
 	int64_t mtime;
 	kiln_err rc;
 
-	rc = read_file(env->a, path, 64 * 1024 * 1024, &text, &mtime);
+	rc = kiln__file_read(env->a, path, 64 * 1024 * 1024, &text, &mtime);
 	if (rc != KILN_OK)
 		return rc == KILN_ENOTFOUND ? KILN_EIO : rc;
 	v = kiln_json_parse(env->a, text, 8, NULL, 0);

@@ -386,27 +386,17 @@ is_leap(int64_t y)
 void
 kiln__tpl_civil(int64_t secs, int32_t usec, tpl_tm *tm)
 {
-	int64_t days, s, z, era, doe, yoe, y, doy, mp;
+	kiln__date t;
+	int64_t days;
 
-	days = secs / 86400;
-	s = secs % 86400;
-	if (s < 0) {
-		s += 86400;
-		days--;
-	}
-	z = days + 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	y = yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	tm->day = (int)(doy - (153 * mp + 2) / 5 + 1);
-	tm->mon = (int)(mp < 10 ? mp + 3 : mp - 9);
-	tm->year = tm->mon <= 2 ? y + 1 : y;
-	tm->hour = (int)(s / 3600);
-	tm->min = (int)(s / 60 % 60);
-	tm->sec = (int)(s % 60);
+	kiln__date_from_unix(secs, &t);
+	days = t.days;
+	tm->year = t.year;
+	tm->mon = t.mon;
+	tm->day = t.day;
+	tm->hour = t.hour;
+	tm->min = t.min;
+	tm->sec = t.sec;
 	tm->usec = usec;
 	/* 1970-01-01 was a Thursday (3 with Monday = 0). */
 	tm->wday = (int)(((days % 7) + 7 + 3) % 7);
