@@ -33,7 +33,7 @@
 extern "C" {
 #endif
 
-#define KILN_DB_ABI 1
+#define KILN_DB_ABI 2
 
 struct kiln_model; /* kiln/orm.h */
 
@@ -93,6 +93,12 @@ typedef struct kiln_db_ops {
 	 * (the statement may have run), 2 yes, before it was sent.
 	 */
 	int (*lost)(void *conn);
+	/*
+	 * Or NULL. Initialises the client library once per process; the
+	 * serving master calls it before forking, so the workers share what
+	 * it loads (for MariaDB's client, OpenSSL's tables: about 2 MiB).
+	 */
+	kiln_err (*library_init)(char *err, size_t errlen);
 } kiln_db_ops;
 
 /* The built-in drivers. */

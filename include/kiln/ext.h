@@ -3,8 +3,13 @@
  *
  * Extensions. A battery (sessions, cache, auth, admin) or a third-party
  * module is one const struct kiln_ext. kiln_use() registers its settings
- * and commands and calls init_app at once; init_worker runs in each
- * worker after fork (open connections there), fini_worker before it exits.
+ * and commands and calls init_app at once. When the app serves, init_master
+ * runs once in the master after the settings are loaded and before the
+ * first worker is forked: load there what every worker only reads (client
+ * libraries, tables), so the workers share those pages instead of each
+ * building its own. init_worker runs in each worker after fork (open
+ * connections there), fini_worker before it exits. Commands other than
+ * serve run neither init_master nor init_worker.
  */
 #ifndef KILN_EXT_H
 #define KILN_EXT_H
@@ -17,7 +22,7 @@
 extern "C" {
 #endif
 
-#define KILN_EXT_ABI 1
+#define KILN_EXT_ABI 2
 
 /* A management command: returns the process exit status. */
 typedef struct kiln_command {
@@ -34,7 +39,9 @@ struct kiln_ext {
 	kiln_err (
 	    *init_worker)(kiln_app *app, const kiln_ext *ext);	 /* or NULL */
 	void (*fini_worker)(kiln_app *app, const kiln_ext *ext); /* or NULL */
-	const kiln_setting_def *settings;			 /* or NULL */
+	kiln_err (
+	    *init_master)(kiln_app *app, const kiln_ext *ext); /* or NULL */
+	const kiln_setting_def *settings;		       /* or NULL */
 	size_t nsettings;	      /* entries in settings */
 	const kiln_command *commands; /* or NULL */
 	size_t ncommands;	      /* entries in commands */

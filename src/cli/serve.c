@@ -413,7 +413,8 @@ kiln__cmd_serve(kiln_app *app, int argc, char **argv)
 	}
 	board->listen_fd = fd;
 	if (kiln__transport_cfg_load(app, fd, &cfg) != KILN_OK ||
-	    kiln__status_register(app, board) != KILN_OK) {
+	    kiln__status_register(app, board) != KILN_OK ||
+	    kiln__exts_init_master(app) != KILN_OK) {
 		fprintf(stderr, "serve: %s\n", kiln_app_errmsg(app));
 		goto out;
 	}

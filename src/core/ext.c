@@ -191,6 +191,29 @@ kiln_ext_data(const kiln_app *app, const kiln_ext *ext)
 }
 
 kiln_err
+kiln__exts_init_master(kiln_app *app)
+{
+	const kiln_ext *e;
+	size_t i;
+	kiln_err rc;
+
+	for (i = 0; i < app->exts.n; i++) {
+		e = app->exts.items[i];
+		if (e->init_master == NULL)
+			continue;
+		app->errmsg[0] = '\0';
+		if ((rc = e->init_master(app, e)) == KILN_OK)
+			continue;
+		if (app->errmsg[0] == '\0')
+			kiln__app_error(app, rc,
+			    "extension %s: init_master: %s", e->name,
+			    kiln_strerror(rc));
+		return rc;
+	}
+	return KILN_OK;
+}
+
+kiln_err
 kiln__exts_init_worker(kiln_app *app)
 {
 	const kiln_ext *e;

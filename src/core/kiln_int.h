@@ -259,6 +259,13 @@ void kiln__settings_unregister(kiln_app *app, const kiln_setting_def *defs,
  */
 kiln_err kiln__exts_init_worker(kiln_app *app);
 
+/*
+ * Calls every extension's init_master in the order they were used (in the
+ * serving master, before the first fork). Stops at the first failure and
+ * returns its code, with the message on the app.
+ */
+kiln_err kiln__exts_init_master(kiln_app *app);
+
 /* Calls every extension's fini_worker, newest first (worker exit). */
 void kiln__exts_fini_worker(kiln_app *app);
 

@@ -509,6 +509,22 @@ my_lost(void *conn)
 	}
 }
 
+static kiln_err
+my_library_init(char *err, size_t errlen)
+{
+	static bool done;
+
+	if (done)
+		return KILN_OK;
+	if (mysql_library_init(0, NULL, NULL) != 0) {
+		kiln__db_seterr(err, errlen,
+		    "mysql: the client library failed to initialise");
+		return KILN_EDB;
+	}
+	done = true;
+	return KILN_OK;
+}
+
 void *
 kiln__db_mysql_native(void *conn)
 {
@@ -531,4 +547,5 @@ const kiln_db_ops kiln_db_mysql = {
 	.reset = my_reset,
 	.finalize = my_finalize,
 	.lost = my_lost,
+	.library_init = my_library_init,
 };

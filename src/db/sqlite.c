@@ -414,6 +414,17 @@ sq_lost(void *conn)
 	return 0;
 }
 
+static kiln_err
+sq_library_init(char *err, size_t errlen)
+{
+	if (sqlite3_initialize() != SQLITE_OK) {
+		kiln__db_seterr(err, errlen,
+		    "sqlite: the library failed to initialise");
+		return KILN_EDB;
+	}
+	return KILN_OK;
+}
+
 const kiln_db_ops kiln_db_sqlite = {
 	.abi = KILN_DB_ABI,
 	.vendor = "sqlite",
@@ -430,4 +441,5 @@ const kiln_db_ops kiln_db_sqlite = {
 	.reset = sq_reset,
 	.finalize = sq_finalize,
 	.lost = sq_lost,
+	.library_init = sq_library_init,
 };

@@ -164,6 +164,28 @@ START_TEST(test_db_aliases)
 }
 END_TEST
 
+/*
+ * The serving master's hook reads the alias table and initialises each
+ * driver's client library without connecting; a bad URL fails there,
+ * before any worker is forked.
+ */
+START_TEST(test_db_init_master)
+{
+	kiln_app *app;
+
+	app = app_with("sqlite::memory:", "mysql://u:p@nohost.invalid/x");
+	OK(kiln__exts_init_master(app));
+	/* Nothing was opened: the first query still connects lazily. */
+	ck_assert_ptr_nonnull(kiln_db_conn_get(app, NULL));
+	kiln_app_free(app);
+	app = app_with("sqlite::memory:", "nosuch://x");
+	ck_assert_int_eq(kiln__exts_init_master(app), KILN_ECONFIG);
+	ck_assert_ptr_nonnull(
+	    strstr(kiln_app_errmsg(app), "databases.replica"));
+	kiln_app_free(app);
+}
+END_TEST
+
 /* The backends to run on: SQLite, and MariaDB when configured. */
 static const char *
 backend_url(int b)
@@ -560,6 +582,7 @@ db_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_db_url_parse);
 	tcase_add_test(tc, test_db_aliases);
+	tcase_add_test(tc, test_db_init_master);
 	tcase_add_test(tc, test_db_params_roundtrip);
 	tcase_add_test(tc, test_db_stmt_cache);
 	tcase_add_test(tc, test_db_transactions);

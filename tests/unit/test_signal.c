@@ -517,6 +517,57 @@ static const kiln_ext ext_bad = {
 	.fini_worker = w_fini,
 };
 
+/* Master hooks log "<name>*"; bad's fails. */
+static kiln_err
+m_init(kiln_app *app, const kiln_ext *ext)
+{
+	extlog *l = kiln_ext_data(app, ext);
+	size_t n = strlen(l->log);
+
+	snprintf(l->log + n, sizeof(l->log) - n, "%s*", ext->name);
+	if (strcmp(ext->name, "mbad") == 0)
+		return KILN_EIO;
+	return KILN_OK;
+}
+
+START_TEST(test_signal_ext_master_hook)
+{
+	static const kiln_ext m1 = { .name = "m1",
+		.abi = KILN_EXT_ABI,
+		.init_master = m_init,
+		.init_worker = w_init };
+	static const kiln_ext m2 = { .name = "m2",
+		.abi = KILN_EXT_ABI,
+		.init_master = m_init };
+	static const kiln_ext mbad = { .name = "mbad",
+		.abi = KILN_EXT_ABI,
+		.init_master = m_init };
+	kiln_app *app = kiln_app_new("t");
+	extlog l = { 0 };
+
+	ck_assert_int_eq(kiln_use(app, &m1), KILN_OK);
+	ck_assert_int_eq(kiln_use(app, &ext_two), KILN_OK);
+	ck_assert_int_eq(kiln_use(app, &m2), KILN_OK);
+	ck_assert_int_eq(kiln_ext_set_data(app, &m1, &l), KILN_OK);
+	ck_assert_int_eq(kiln_ext_set_data(app, &ext_two, &l), KILN_OK);
+	ck_assert_int_eq(kiln_ext_set_data(app, &m2, &l), KILN_OK);
+	/* Only the master hooks run, in the order of use; no worker hook. */
+	ck_assert_int_eq(kiln__exts_init_master(app), KILN_OK);
+	ck_assert_str_eq(l.log, "m1*m2*");
+	/* A failure stops there, with a message naming the extension. */
+	ck_assert_int_eq(kiln_use(app, &mbad), KILN_OK);
+	ck_assert_int_eq(kiln_use(app, &ext_three), KILN_OK);
+	ck_assert_int_eq(kiln_ext_set_data(app, &mbad, &l), KILN_OK);
+	ck_assert_int_eq(kiln_ext_set_data(app, &ext_three, &l), KILN_OK);
+	l.log[0] = '\0';
+	ck_assert_int_eq(kiln__exts_init_master(app), KILN_EIO);
+	ck_assert_str_eq(l.log, "m1*m2*mbad*");
+	ck_assert_ptr_nonnull(
+	    strstr(kiln_app_errmsg(app), "extension mbad: init_master"));
+	kiln_app_free(app);
+}
+END_TEST
+
 START_TEST(test_signal_ext_worker_hook_order)
 {
 	kiln_app *app = kiln_app_new("t");
@@ -582,6 +633,7 @@ signal_suite(void)
 	tcase_add_test(te, test_signal_ext_settings_after_configure);
 	tcase_add_test(te, test_signal_ext_worker_hook_order);
 	tcase_add_test(te, test_signal_ext_worker_init_failure);
+	tcase_add_test(te, test_signal_ext_master_hook);
 	suite_add_tcase(s, te);
 	return s;
 }
