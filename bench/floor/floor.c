@@ -7,8 +7,9 @@
  * no framework, no routing table, no JSON encoder, no template engine.
  * plaintext and json are constant texts; db, queries, fortunes and
  * updates use hand-written MariaDB prepared statements (mysql_stmt_*,
- * prepared once per worker) and format their output with snprintf and a
- * hand-written HTML escape. It is what a framework built on libfcgi and
+ * prepared once per worker; the updates test's batched UPDATE once per
+ * row count) and format their output with snprintf and a hand-written
+ * HTML escape. It is what a framework built on libfcgi and
  * libmariadb cannot go below, so Kiln's ratio over it measures what
  * Kiln's own transport, dispatcher, ORM and templates cost or save.
  *
@@ -49,10 +50,23 @@ static const char *db_sock, *db_user, *db_pass, *db_name;
 #define MAX_QUERIES  500
 #define MAX_FORTUNES 64
 #define MAX_MESSAGE  2048
+#define MAX_UPDATES  16 /* batched UPDATEs kept prepared, by row count */
 
 /* One worker's connection and statements, prepared once. */
 static MYSQL *db;
-static MYSQL_STMT *st_world, *st_fortune, *st_update;
+static MYSQL_STMT *st_world, *st_fortune;
+
+/*
+ * The updates test's UPDATE ... CASE for n rows, prepared on first use
+ * of each n. Only MAX_UPDATES counts are kept, so a client asking for
+ * every count from 1 to 500 cannot pile up prepared statements on the
+ * server; other counts are prepared, run and closed.
+ */
+static struct {
+	int n;
+	MYSQL_STMT *st;
+} st_update[MAX_UPDATES];
+static int nupdate;
 
 /* The response body being built. */
 static char *out;
@@ -113,7 +127,6 @@ db_open(void)
 	}
 	st_world = prepare("SELECT id, randomNumber FROM world WHERE id = ?");
 	st_fortune = prepare("SELECT id, message FROM fortune");
-	st_update = prepare("UPDATE world SET randomNumber = ? WHERE id = ?");
 }
 
 static int
@@ -147,20 +160,72 @@ world_get(int id, int *rnd)
 	return r;
 }
 
+/*
+ * Writes rnd[i] to row id[i] for i < n with one statement, as Django's
+ * bulk_update does:
+ *
+ *   UPDATE world SET randomNumber = CASE WHEN id = ? THEN ? ...
+ *   ELSE randomNumber END WHERE id IN (?, ...)
+ *
+ * An id given twice gets its first number (CASE takes the first match).
+ * Returns 0, or -1 on an error.
+ */
 static int
-world_set(int id, int rnd)
+world_set_all(int *id, int *rnd, int n)
 {
-	MYSQL_BIND in[2];
+	static char sql[96 + MAX_QUERIES * 26];
+	static MYSQL_BIND in[3 * MAX_QUERIES];
+	MYSQL_STMT *st = NULL;
+	size_t len;
+	int i, r = -1, kept = 0;
 
-	memset(in, 0, sizeof(in));
-	in[0].buffer_type = MYSQL_TYPE_LONG;
-	in[0].buffer = &rnd;
-	in[1].buffer_type = MYSQL_TYPE_LONG;
-	in[1].buffer = &id;
-	if (mysql_stmt_bind_param(st_update, in) != 0 ||
-	    mysql_stmt_execute(st_update) != 0)
-		return -1;
-	return 0;
+	for (i = 0; i < nupdate && st == NULL; i++)
+		if (st_update[i].n == n) {
+			st = st_update[i].st;
+			kept = 1;
+		}
+	if (st == NULL) {
+		len = (size_t)snprintf(sql, sizeof(sql),
+		    "UPDATE world SET randomNumber = CASE");
+		for (i = 0; i < n; i++)
+			len += (size_t)snprintf(sql + len, sizeof(sql) - len,
+			    " WHEN id = ? THEN ?");
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
+		    " ELSE randomNumber END WHERE id IN (?");
+		for (i = 1; i < n; i++)
+			len += (size_t)snprintf(sql + len, sizeof(sql) - len,
+			    ",?");
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len, ")");
+		if ((st = mysql_stmt_init(db)) == NULL)
+			return -1;
+		if (mysql_stmt_prepare(st, sql, len) != 0) {
+			fprintf(stderr, "floor: prepare update: %s\n",
+			    mysql_stmt_error(st));
+			mysql_stmt_close(st);
+			return -1;
+		}
+		if (nupdate < MAX_UPDATES) {
+			st_update[nupdate].n = n;
+			st_update[nupdate++].st = st;
+			kept = 1;
+		}
+	}
+	memset(in, 0, (size_t)(3 * n) * sizeof(in[0]));
+	for (i = 0; i < n; i++) {
+		in[2 * i].buffer_type = MYSQL_TYPE_LONG;
+		in[2 * i].buffer = &id[i];
+		in[2 * i + 1].buffer_type = MYSQL_TYPE_LONG;
+		in[2 * i + 1].buffer = &rnd[i];
+		in[2 * n + i].buffer_type = MYSQL_TYPE_LONG;
+		in[2 * n + i].buffer = &id[i];
+	}
+	if (mysql_stmt_bind_param(st, in) == 0 && mysql_stmt_execute(st) == 0)
+		r = 0;
+	else
+		fprintf(stderr, "floor: update: %s\n", mysql_stmt_error(st));
+	if (!kept)
+		mysql_stmt_close(st);
+	return r;
 }
 
 /* ?queries=N clamped to 1..MAX_QUERIES; 1 when missing or not a number. */
@@ -228,25 +293,31 @@ db_test(FCGX_Request *r)
 	send_out(r, "application/json");
 }
 
+/*
+ * The queries test (update 0), and the updates test: the same N reads,
+ * each row given a new number, then one batched UPDATE for all of them.
+ */
 static void
 queries_test(FCGX_Request *r, int update)
 {
-	int i, n = query_count(r), id, rnd;
+	static int ids[MAX_QUERIES], rnds[MAX_QUERIES];
+	int i, n = query_count(r);
 
 	out_len = 0;
+	for (i = 0; i < n; i++) {
+		ids[i] = random_id();
+		if (world_get(ids[i], &rnds[i]) != 0)
+			return send_error(r);
+		if (update)
+			rnds[i] = random_id();
+	}
+	if (update && world_set_all(ids, rnds, n) != 0)
+		return send_error(r);
 	out_put("[", 1);
 	for (i = 0; i < n; i++) {
-		id = random_id();
-		if (world_get(id, &rnd) != 0)
-			return send_error(r);
-		if (update) {
-			rnd = random_id();
-			if (world_set(id, rnd) != 0)
-				return send_error(r);
-		}
 		if (i > 0)
 			out_put(",", 1);
-		world_json(id, rnd);
+		world_json(ids[i], rnds[i]);
 	}
 	out_put("]", 1);
 	send_out(r, "application/json");

@@ -400,16 +400,21 @@ static const char *const seed_posts[][2] = {
 	{ "Static files", "Served by nginx, never by a worker." },
 };
 
+#define SEED_POSTS (sizeof(seed_posts) / sizeof(seed_posts[0]))
+
 /*
  * `site seed`: gives an empty blog an author and seven posts, so the
- * example has something to show (and to paginate). Does nothing when
- * there are posts already.
+ * example has something to show (and to paginate), dated a day apart
+ * from 1 January 2026 with one bulk_update (Django's bulk_update: one
+ * UPDATE for every row; auto_now_add set "created" when each was saved).
+ * Does nothing when there are posts already.
  */
 static int
 cmd_seed(kiln_app *app, int argc, char **argv)
 {
 	kiln_arena *a = kiln_arena_new(0);
-	kiln_row *author, *p;
+	kiln_row *author, *p, *rows[SEED_POSTS];
+	char when[32];
 	int64_t n = 0;
 	size_t i;
 	int rc = 1;
@@ -430,8 +435,8 @@ cmd_seed(kiln_app *app, int argc, char **argv)
 	    kiln_row_set_str(author, "name", "Ada") != KILN_OK ||
 	    kiln_row_save(author) != KILN_OK)
 		goto out;
-	for (i = 0; i < sizeof(seed_posts) / sizeof(seed_posts[0]); i++) {
-		p = kiln_row_new(app, a, &Post);
+	for (i = 0; i < SEED_POSTS; i++) {
+		rows[i] = p = kiln_row_new(app, a, &Post);
 		if (p == NULL ||
 		    kiln_row_set_str(p, "title", seed_posts[i][0]) != KILN_OK ||
 		    kiln_row_set_str(p, "body", seed_posts[i][1]) != KILN_OK ||
@@ -439,8 +444,14 @@ cmd_seed(kiln_app *app, int argc, char **argv)
 			KILN_OK ||
 		    kiln_row_save(p) != KILN_OK)
 			goto out;
+		snprintf(when, sizeof(when), "2026-01-%02zu 09:00:00", i + 1);
+		if (kiln_row_set_str(p, "created", when) != KILN_OK)
+			goto out;
 	}
-	printf("seed: wrote 1 author and %zu posts\n", i);
+	if (kiln_orm_bulk_update(rows, SEED_POSTS, &n, "created", NULL) !=
+	    KILN_OK)
+		goto out;
+	printf("seed: wrote 1 author and %lld posts\n", (long long)n);
 	rc = 0;
 out:
 	if (rc != 0)

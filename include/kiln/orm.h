@@ -292,6 +292,26 @@ KILN_API KILN_WARN_UNUSED kiln_err kiln_row_delete(kiln_row *r);
 KILN_API KILN_WARN_UNUSED kiln_err kiln_orm_bulk_create(kiln_row **rows,
     size_t n);
 
+/*
+ * Writes the named fields (NULL-ended; an FK by its name or column) of
+ * n saved rows of one model by primary key (Django's bulk_update): one UPDATE
+ * per batch of at most 500 rows and 30000 parameters, each column set by CASE
+ * WHEN "pk" = ? THEN ? ... ELSE the column END, WHERE "pk" IN (...); several
+ * batches run in one transaction (a savepoint inside an open one). Each value
+ * is checked as kiln_row_set checks it (NULL allowed, length, choices) before
+ * anything is sent, so a refused value writes nothing. Like Django: no signals,
+ * and auto_now fields are not set (a named one is written as the row
+ * holds it). A key given twice is written once, with the values of its
+ * first row. *matched (may be NULL) gets the distinct rows matched; rows
+ * whose key is not in the table are skipped, not inserted. On the routers'
+ * write database. n == 0 does nothing (the names are not checked).
+ * Returns KILN_OK, KILN_ENOTFOUND (an unknown field), KILN_EINVAL (rows of
+ * two models, a row without a key, the primary key named, no fields, a
+ * refused value), KILN_ENOMEM or KILN_EDB, with kiln_app_errmsg.
+ */
+KILN_API KILN_WARN_UNUSED kiln_err kiln_orm_bulk_update(kiln_row **rows,
+    size_t n, int64_t *matched, const char *field, ...);
+
 /* Reloads every field from the database. KILN_ENOTFOUND when it is gone. */
 KILN_API KILN_WARN_UNUSED kiln_err kiln_row_refresh(kiln_row *r);
 

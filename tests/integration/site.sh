@@ -293,7 +293,8 @@ expect "GET /blog/ (blueprint, ListView over the database)" 200 "b:Blog index" \
 	"e:X-Served-By=kiln"
 req GET /blog/7/
 expect "GET /blog/7/ (DetailView of a post in the database)" 200 \
-	"b:<h1>Static files</h1>" "b:by Ada" "e:X-Blog=1"
+	"b:<h1>Static files</h1>" "b:by Ada" "e:X-Blog=1" \
+	"b:2026-01-07 09:00 UTC"
 req GET "/blog/?page=2"
 expect "GET /blog/?page=2 (ListView, second page)" 200 "b:Page 2 of 2" \
 	"b:Hello, Kiln" "B:Static files"

@@ -1396,6 +1396,255 @@ START_TEST(test_orm_bulk_unique)
 }
 END_TEST
 
+/* The post whose key is pk, fetched anew. */
+static kiln_row *
+post_pk(fx *f, int64_t pk)
+{
+	kiln_row *r;
+
+	OK(kiln_qs_get(kiln_qs_filter_i(posts(f), "pk", pk), &r));
+	return r;
+}
+
+static void
+body_bulk_update(fx *f)
+{
+	kiln_row *au[3], **rows, *two[2], *p, *a, *ghost;
+	int64_t m = -1, pk;
+	uint64_t q0;
+	size_t i, n;
+
+	seed(f, au);
+	OK(kiln_qs_all(posts(f), &rows, &n));
+	ck_assert_uint_eq(n, 5);
+	for (i = 0; i < n; i++) {
+		OK(kiln_row_set_int(rows[i], "views", 100 + (int64_t)i));
+		OK(kiln_row_set_int(rows[i], "author", kiln_row_pk(au[2])));
+		OK(kiln_row_set_str(rows[i], "body", "not named"));
+	}
+	OK(kiln_row_set_str(rows[0], "uid",
+	    "12345678-9abc-def0-1234-56789abcdef0"));
+	OK(kiln_row_set_str(rows[1], "price", "3.5"));
+	OK(kiln_row_set(rows[2], "rating", NULL));
+	/* auto_now_add is not applied: a named one is written as held. */
+	OK(kiln_row_set_str(rows[3], "created", "2020-01-02 03:04:05"));
+	q0 = queries(f);
+	OK(kiln_orm_bulk_update(rows, n, &m, "views", "author_id", "uid",
+	    "price", "rating", "views", "created", NULL));
+	/* One statement, no transaction around it. */
+	ck_assert_uint_eq(queries(f) - q0, 1);
+	ck_assert_int_eq(m, 5);
+	for (i = 0; i < n; i++) {
+		p = post_pk(f, kiln_row_pk(rows[i]));
+		ck_assert_int_eq(kiln_row_int(p, "views"), 100 + (int64_t)i);
+		ck_assert_int_eq(kiln_row_int(p, "author"), kiln_row_pk(au[2]));
+		/* Fields not named keep their stored value. */
+		ck_assert_str_eq(kiln_row_str(p, "body"), "");
+	}
+	ck_assert_str_eq(kiln_row_str(post_pk(f, kiln_row_pk(rows[0])), "uid"),
+	    "12345678-9abc-def0-1234-56789abcdef0");
+	ck_assert_str_eq(kiln_row_str(post_pk(f, kiln_row_pk(rows[1])),
+			     "price"),
+	    "3.50");
+	ck_assert(kiln_row_is_null(post_pk(f, kiln_row_pk(rows[2])), "rating"));
+	ck_assert_int_eq(strncmp(kiln_row_str(post_pk(f, kiln_row_pk(rows[3])),
+				     "created"),
+			     "2020-01-02 03:04:05", 19),
+	    0);
+	ck_assert_int_eq(count(kiln_qs_filter_i(posts(f), "author",
+			     kiln_row_pk(au[2]))),
+	    5);
+
+	/* BOOL and NULL values on another model; matched may be NULL. */
+	OK(kiln_row_set_bool(au[0], "active", false));
+	OK(kiln_row_set_str(au[0], "email", "ada@example.org"));
+	OK(kiln_row_set(au[2], "email", NULL));
+	OK(kiln_orm_bulk_update(au, 3, NULL, "active", "email", NULL));
+	OK(kiln_qs_get(kiln_qs_filter_i(kiln_qs_new(f->app, f->a, &Author),
+			   "pk", kiln_row_pk(au[0])),
+	    &a));
+	ck_assert(!kiln_row_bool(a, "active"));
+	ck_assert_str_eq(kiln_row_str(a, "email"), "ada@example.org");
+	ck_assert_int_eq(count(
+			     kiln_qs_filter(kiln_qs_new(f->app, f->a, &Author),
+				 "email__isnull", kiln_val_bool(f->a, true))),
+	    2);
+	ck_assert_int_eq(count(
+			     kiln_qs_filter(kiln_qs_new(f->app, f->a, &Author),
+				 "active", kiln_val_bool(f->a, true))),
+	    2);
+
+	/* The same key twice: the first row's value, one row matched. */
+	pk = kiln_row_pk(rows[3]);
+	two[0] = post_pk(f, pk);
+	two[1] = post_pk(f, pk);
+	OK(kiln_row_set_int(two[0], "views", 7));
+	OK(kiln_row_set_int(two[1], "views", 8));
+	OK(kiln_orm_bulk_update(two, 2, &m, "views", NULL));
+	ck_assert_int_eq(m, 1);
+	ck_assert_int_eq(kiln_row_int(post_pk(f, pk), "views"), 7);
+
+	/* A key not in the table is skipped, not inserted. */
+	ghost = post_pk(f, pk);
+	OK(kiln_row_set_int(ghost, "id", 999999));
+	two[0] = ghost;
+	two[1] = rows[4];
+	OK(kiln_orm_bulk_update(two, 2, &m, "views", NULL));
+	ck_assert_int_eq(m, 1);
+	ck_assert_int_eq(count(posts(f)), 5);
+
+	/* n == 0: nothing to do. */
+	m = 99;
+	OK(kiln_orm_bulk_update(rows, 0, &m, "views", NULL));
+	ck_assert_int_eq(m, 0);
+}
+
+START_TEST(test_orm_bulk_update)
+{
+	each_backend(body_bulk_update);
+}
+END_TEST
+
+/* Asserts that the last error was rc with a message containing want. */
+static void
+bulk_refused(fx *f, kiln_err got, kiln_err rc, const char *want)
+{
+	ck_assert_int_eq(got, rc);
+	ck_assert_msg(strstr(kiln_app_errmsg(f->app), want) != NULL,
+	    "message %s lacks %s", kiln_app_errmsg(f->app), want);
+}
+
+static void
+body_bulk_update_errors(fx *f)
+{
+	kiln_row *au[3], **rows, *mix[2];
+	int64_t m;
+	size_t i, n;
+	long k;
+
+	seed(f, au);
+	OK(kiln_qs_all(posts(f), &rows, &n));
+	for (i = 0; i < n; i++)
+		OK(kiln_row_set_int(rows[i], "views", 1000));
+	bulk_refused(f,
+	    kiln_orm_bulk_update(rows, n, &m, "views", "nope", NULL),
+	    KILN_ENOTFOUND, "Post has no field nope");
+	bulk_refused(f, kiln_orm_bulk_update(rows, n, &m, "id", NULL),
+	    KILN_EINVAL, "Post.id is the primary key");
+	bulk_refused(f, kiln_orm_bulk_update(rows, n, &m, "views", "pk", NULL),
+	    KILN_EINVAL, "primary key");
+	bulk_refused(f, kiln_orm_bulk_update(rows, n, &m, NULL), KILN_EINVAL,
+	    "no fields");
+	mix[0] = rows[0];
+	mix[1] = au[0];
+	bulk_refused(f, kiln_orm_bulk_update(mix, 2, &m, "views", NULL),
+	    KILN_EINVAL, "rows of Post and Author mixed");
+	mix[1] = kiln_row_new(f->app, f->a, &Post);
+	bulk_refused(f, kiln_orm_bulk_update(mix, 2, &m, "views", NULL),
+	    KILN_EINVAL, "row 1 of Post has no primary key");
+	/*
+	 * Values that kiln_row_set would refuse (put in by hand): NULL in a
+	 * NOT NULL field, a string over max_length, a value not in choices.
+	 * Nothing is written, not even the rows before the bad one.
+	 */
+	k = kiln__orm_field_index(&Post, "title");
+	rows[n - 1]->vals[k].type = KILN_VAL_NULL;
+	bulk_refused(f,
+	    kiln_orm_bulk_update(rows, n, &m, "views", "title", NULL),
+	    KILN_EINVAL, "Post.title: may not be NULL");
+	ck_assert(strstr(kiln_app_errmsg(f->app), "row 4") != NULL);
+	rows[n - 1]->vals[k] = *kiln_val_cstr(f->a,
+	    "0123456789012345678901234567890123456789012345678901234567890123"
+	    "4567890123456789012345678901234567890123456789012345678901234567"
+	    "8901234567890123456789012345678901234567890123456789012345678901"
+	    "234567890123456789");
+	bulk_refused(f,
+	    kiln_orm_bulk_update(rows, n, &m, "views", "title", NULL),
+	    KILN_EINVAL, "Post.title");
+	k = kiln__orm_field_index(&Post, "kind");
+	rows[0]->vals[k] = *kiln_val_cstr(f->a, "poem");
+	bulk_refused(f,
+	    kiln_orm_bulk_update(rows, n, &m, "views", "kind", NULL),
+	    KILN_EINVAL, "Post.kind");
+	ck_assert_int_eq(count(kiln_qs_filter_i(posts(f), "views", 1000)), 0);
+}
+
+START_TEST(test_orm_bulk_update_errors)
+{
+	each_backend(body_bulk_update_errors);
+}
+END_TEST
+
+/*
+ * More rows than one statement takes (500): two statements in one
+ * transaction, and a failure in the second rolls back the first.
+ */
+static void
+body_bulk_update_batches(fx *f)
+{
+	enum { N = 620 };
+	kiln_qs *tags = kiln_qs_new(f->app, f->a, &Tag);
+	kiln_row *rows[N], **got;
+	char name[32];
+	uint64_t q0;
+	int64_t m;
+	size_t i, n;
+
+	for (i = 0; i < N; i++) {
+		rows[i] = kiln_row_new(f->app, f->a, &Tag);
+		snprintf(name, sizeof(name), "t%zu", i);
+		OK(kiln_row_set_str(rows[i], "name", name));
+	}
+	OK(kiln_orm_bulk_create(rows, N));
+	OK(kiln_qs_all(kiln_qs_order_by(tags, "-id", NULL), &got, &n));
+	ck_assert_uint_eq(n, N);
+	for (i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "u%lld",
+		    (long long)kiln_row_pk(got[i]));
+		OK(kiln_row_set_str(got[i], "name", name));
+	}
+	q0 = queries(f);
+	OK(kiln_orm_bulk_update(got, N, &m, "name", NULL));
+	ck_assert_int_eq(m, N);
+	/* BEGIN, two UPDATEs, COMMIT. */
+	ck_assert_uint_eq(queries(f) - q0, 4);
+	for (i = 0; i < N; i += 97) {
+		snprintf(name, sizeof(name), "u%lld",
+		    (long long)kiln_row_pk(got[i]));
+		ck_assert_int_eq(count(kiln_qs_filter_s(kiln_qs_new(f->app,
+							    f->a, &Tag),
+				     "name", name)),
+		    1);
+	}
+	ck_assert_int_eq(count(kiln_qs_filter_s(kiln_qs_new(f->app, f->a, &Tag),
+			     "name__startswith", "t")),
+	    0);
+	/*
+	 * Rows go in key order: the smallest 500 keys first. The largest
+	 * key, in the second statement, takes a name the first one gave.
+	 */
+	for (i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "v%lld",
+		    (long long)kiln_row_pk(got[i]));
+		OK(kiln_row_set_str(got[i], "name", name));
+	}
+	snprintf(name, sizeof(name), "v%lld",
+	    (long long)kiln_row_pk(got[N - 1]));
+	OK(kiln_row_set_str(got[0], "name", name));
+	ck_assert_int_eq(kiln_orm_bulk_update(got, N, &m, "name", NULL),
+	    KILN_EDB);
+	ck_assert_int_eq(count(kiln_qs_filter_s(kiln_qs_new(f->app, f->a, &Tag),
+			     "name__startswith", "v")),
+	    0);
+	ck_assert_uint_eq(kiln_db_depth(kiln_db_conn_get(f->app, NULL)), 0);
+}
+
+START_TEST(test_orm_bulk_update_batches)
+{
+	each_backend(body_bulk_update_batches);
+}
+END_TEST
+
 static void
 body_command(fx *f)
 {
@@ -2076,6 +2325,9 @@ orm_suite(void)
 	tcase_add_test(tc, test_orm_values);
 	tcase_add_test(tc, test_orm_prefetch);
 	tcase_add_test(tc, test_orm_bulk_unique);
+	tcase_add_test(tc, test_orm_bulk_update);
+	tcase_add_test(tc, test_orm_bulk_update_errors);
+	tcase_add_test(tc, test_orm_bulk_update_batches);
 	tcase_add_test(tc, test_orm_createtables);
 	tcase_add_test(tc, test_orm_migrations);
 	tcase_add_test(tc, test_orm_reverse_lookups);
