@@ -228,18 +228,21 @@ world_set_all(int *id, int *rnd, int n)
 	return r;
 }
 
-/* ?queries=N clamped to 1..MAX_QUERIES; 1 when missing or not a number. */
+/*
+ * ?NAME=N (name is "queries=" or "count=") clamped to 1..MAX_QUERIES; 1
+ * when missing or not a number.
+ */
 static int
-query_count(FCGX_Request *r)
+query_count(FCGX_Request *r, const char *name)
 {
 	const char *q = FCGX_GetParam("QUERY_STRING", r->envp);
 	const char *p;
+	size_t len = strlen(name);
 	long n;
 
 	for (p = q; p != NULL && *p != '\0'; p++) {
-		if ((p == q || p[-1] == '&') &&
-		    strncmp(p, "queries=", 8) == 0) {
-			n = strtol(p + 8, NULL, 10);
+		if ((p == q || p[-1] == '&') && strncmp(p, name, len) == 0) {
+			n = strtol(p + len, NULL, 10);
 			if (n < 1)
 				return 1;
 			return n > MAX_QUERIES ? MAX_QUERIES : (int)n;
@@ -301,7 +304,7 @@ static void
 queries_test(FCGX_Request *r, int update)
 {
 	static int ids[MAX_QUERIES], rnds[MAX_QUERIES];
-	int i, n = query_count(r);
+	int i, n = query_count(r, "queries=");
 
 	out_len = 0;
 	for (i = 0; i < n; i++) {
@@ -318,6 +321,47 @@ queries_test(FCGX_Request *r, int update)
 		if (i > 0)
 			out_put(",", 1);
 		world_json(ids[i], rnds[i]);
+	}
+	out_put("]", 1);
+	send_out(r, "application/json");
+}
+
+/*
+ * The cached-queries test: N random rows from this worker's copy of the
+ * world table's randomNumbers, read with one query on first use.
+ */
+static void
+cached_test(FCGX_Request *r)
+{
+	static int *cache;
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	long id;
+	int i, n = query_count(r, "count=");
+
+	if (cache == NULL) {
+		if ((cache = calloc(WORLD_ROWS + 1, sizeof(*cache))) == NULL ||
+		    mysql_query(db, "SELECT id, randomNumber FROM world") !=
+			0 ||
+		    (res = mysql_store_result(db)) == NULL) {
+			free(cache);
+			cache = NULL;
+			return send_error(r);
+		}
+		while ((row = mysql_fetch_row(res)) != NULL) {
+			id = strtol(row[0], NULL, 10);
+			if (id >= 1 && id <= WORLD_ROWS)
+				cache[id] = (int)strtol(row[1], NULL, 10);
+		}
+		mysql_free_result(res);
+	}
+	out_len = 0;
+	out_put("[", 1);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			out_put(",", 1);
+		id = random_id();
+		world_json((int)id, cache[id]);
 	}
 	out_put("]", 1);
 	send_out(r, "application/json");
@@ -464,6 +508,9 @@ answer(FCGX_Request *r)
 		queries_test(r, 1);
 	else if (db != NULL && uri != NULL && strcmp(uri, "/fortunes") == 0)
 		fortunes_test(r);
+	else if (db != NULL && uri != NULL &&
+	    strcmp(uri, "/cached-queries") == 0)
+		cached_test(r);
 	else
 		FCGX_PutStr(nf, sizeof(nf) - 1, r->out);
 }

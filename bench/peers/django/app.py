@@ -35,11 +35,19 @@ settings.configure(
         "DIRS": [os.path.join(HERE, "templates")],
     }],
     USE_TZ=True,
+    # cached-queries: Django's per-process memory cache, large enough for
+    # the whole world table and never expiring.
+    CACHES={"default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "TIMEOUT": None,
+        "OPTIONS": {"MAX_ENTRIES": 20000},
+    }},
     SECRET_KEY="bench-only-not-secret",
 )
 django.setup()
 
-from django.db import models  # noqa: E402 (after setup)
+from django.core.cache import cache  # noqa: E402 (after setup)
+from django.db import models  # noqa: E402
 from django.http import HttpResponse, JsonResponse  # noqa: E402
 from django.shortcuts import render  # noqa: E402
 from django.urls import path  # noqa: E402
@@ -110,6 +118,19 @@ def updates(request):
                   for w in worlds])
 
 
+def cached_queries(request):
+    # The world table in Django's cache, filled on the worker's first use.
+    if cache.get("world:loaded") is None:
+        cache.set_many({"world:%d" % w.id: w.randomnumber
+                        for w in World.objects.all()})
+        cache.set("world:loaded", True)
+    out = []
+    for _ in range(count(request, "count")):
+        i = random.randint(1, 10000)
+        out.append({"id": i, "randomNumber": cache.get("world:%d" % i)})
+    return dumps(out)
+
+
 def fortunes(request):
     rows = list(Fortune.objects.all())
     rows.append(Fortune(id=0, message="Additional fortune added at "
@@ -125,6 +146,7 @@ urlpatterns = [
     path("queries", queries),
     path("updates", updates),
     path("fortunes", fortunes),
+    path("cached-queries", cached_queries),
 ]
 
 from django.core.wsgi import get_wsgi_application  # noqa: E402

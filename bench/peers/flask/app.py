@@ -87,6 +87,25 @@ def updates():
     return jsonify(out)
 
 
+_world = None
+
+
+@app.route("/cached-queries")
+def cached_queries():
+    # The worker's copy of the world table (Flask has no cache of its
+    # own), read with one query on first use.
+    global _world
+    if _world is None:
+        with db().cursor() as cur:
+            cur.execute("SELECT id, randomNumber FROM world")
+            _world = dict(cur.fetchall())
+    out = []
+    for _ in range(count("count")):
+        i = random.randint(1, 10000)
+        out.append({"id": i, "randomNumber": _world[i]})
+    return jsonify(out)
+
+
 @app.route("/fortunes")
 def fortunes():
     with db().cursor() as cur:
