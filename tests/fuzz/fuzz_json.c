@@ -7,18 +7,102 @@
  * tree must give the same text byte for byte: floats keep their value
  * and strings their bytes through the round trip. A failed parse must
  * leave a "line L column C: ..." message.
+ *
+ * kiln_json_dump writes its text itself, and jansson is the reference:
+ * the input parsed by jansson alone and written by json_dumps (with 17
+ * digits for floats) must give kiln's text byte for byte, except that a
+ * float may be spelled shorter as long as it reads back to the same
+ * double.
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include <kiln/kiln.h>
 
 #define FUZZ_MAX_DEPTH 32
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/*
+ * Whether kiln's JSON text k is jansson's text j but for how floats are
+ * spelled: every byte matches except number tokens with a '.' or an
+ * exponent, which must read back to the same double (bit for bit, so
+ * -0.0 is not 0.0) and be no longer in k. The same check is in
+ * tests/unit/test_value.c.
+ */
+static bool
+json_same(const char *k, const char *j)
+{
+	static const char num[] = "+-.0123456789eE";
+	bool in_str, esc;
+	size_t nk, nj;
+	double dk, dj;
+
+	in_str = false;
+	esc = false;
+	while (*k != '\0' || *j != '\0') {
+		if (!in_str && (*k == '-' || (*k >= '0' && *k <= '9'))) {
+			nk = strspn(k, num);
+			nj = strspn(j, num);
+			if (nk != nj || memcmp(k, j, nk) != 0) {
+				if (strcspn(k, ".eE") >= nk ||
+				    strcspn(j, ".eE") >= nj || nk > nj)
+					return false;
+				dk = strtod(k, NULL);
+				dj = strtod(j, NULL);
+				if (memcmp(&dk, &dj, sizeof(dk)) != 0)
+					return false;
+			}
+			k += nk;
+			j += nj;
+			continue;
+		}
+		if (*k != *j)
+			return false;
+		if (esc)
+			esc = false;
+		else if (in_str && *k == '\\')
+			esc = true;
+		else if (*k == '"')
+			in_str = !in_str;
+		k++;
+		j++;
+	}
+	return true;
+}
+
+/*
+ * Compares kiln's text out for data (which kiln_json_parse accepted) with
+ * jansson's own parse and dump of data; aborts on a difference.
+ */
+static void
+check_jansson(const uint8_t *data, size_t size, kiln_str out)
+{
+	json_t *root;
+	char *text;
+
+	root = json_loadb((const char *)data, size,
+	    JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+	if (root == NULL)
+		abort(); /* kiln parses with jansson: both must accept */
+	text = json_dumps(root,
+	    JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER |
+		JSON_REAL_PRECISION(17));
+	if (text == NULL) {
+		json_decref(root);
+		return; /* out of memory */
+	}
+	if (strlen(out.ptr) != out.len || !json_same(out.ptr, text))
+		abort();
+	free(text);
+	json_decref(root);
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -41,6 +125,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (kiln_json_dump(a, v, &out) != KILN_OK)
 		abort();
+	check_jansson(data, size, out);
 	v2 = kiln_json_parse(a, out, FUZZ_MAX_DEPTH, err, sizeof(err));
 	if (v2 == NULL || v2->type != v->type)
 		abort();

@@ -3,7 +3,9 @@
  *
  * Unit tests of the dynamic value (src/core/value.c) and of JSON parsing
  * and writing (src/core/json.c). Error messages are compared in full,
- * because users see them in 400 responses.
+ * because users see them in 400 responses. The JSON writer is compared
+ * with jansson's (which it replaced) on pseudo-random trees, so its text
+ * stays what jansson wrote.
  */
 #include "config.h"
 
@@ -13,6 +15,7 @@
 #include <string.h>
 
 #include <check.h>
+#include <jansson.h>
 
 #include <kiln/kiln.h>
 
@@ -424,6 +427,414 @@ START_TEST(test_value_json_dump_errors)
 }
 END_TEST
 
+START_TEST(test_value_json_dump_floats)
+{
+	static const struct {
+		double f;
+		const char *text;
+	} cases[] = {
+		{ 5e-324, "5e-324" },
+		{ 2.2250738585072014e-308, "2.2250738585072014e-308" },
+		{ 1e-7, "1e-7" },
+		{ -1.5e-5, "-1.5e-5" },
+		{ 0.30000000000000004, "0.30000000000000004" },
+		{ 123456789012345.6, "123456789012345.6" },
+		{ 1234567890123456.7, "1234567890123456.8" },
+		{ 1e15, "1e15" },
+		{ 1e16, "1e16" },
+		/* Between 1e15 and 1e17 the 17-digit form can be shorter. */
+		{ 0x1.c40b35a98b272p+53, "15904876822357220.0" },
+		{ 1e17, "1e17" },
+		{ 1e22, "1e22" },
+		{ 1.7976931348623157e308, "1.7976931348623157e308" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		ck_assert_str_eq(dump_ok(kiln_val_float(a, cases[i].f)),
+		    cases[i].text);
+}
+END_TEST
+
+START_TEST(test_value_json_dump_datetimes)
+{
+	ck_assert_str_eq(dump_ok(kiln_val_datetime(a, 0, 0)),
+	    "\"1970-01-01T00:00:00\"");
+	ck_assert_str_eq(dump_ok(kiln_val_datetime(a, -1, 0)),
+	    "\"1969-12-31T23:59:59\"");
+	ck_assert_str_eq(dump_ok(kiln_val_datetime(a, 951868800, 5)),
+	    "\"2000-03-01T00:00:00.000005\"");
+	ck_assert_str_eq(dump_ok(kiln_val_datetime(a, -62135596800LL, 0)),
+	    "\"0001-01-01T00:00:00\"");
+	ck_assert_str_eq(dump_ok(kiln_val_datetime(a, 253402300799LL, 0)),
+	    "\"9999-12-31T23:59:59\"");
+}
+END_TEST
+
+START_TEST(test_value_json_dump_escapes)
+{
+	char all[128], want[1024], *w;
+	kiln_val *m;
+	size_t i;
+
+	/* Every ASCII byte, escaped as jansson escapes it. */
+	w = want;
+	*w++ = '"';
+	for (i = 0; i < sizeof(all); i++) {
+		all[i] = (char)i;
+		if (i == '"' || i == '\\')
+			w += sprintf(w, "\\%c", (int)i);
+		else if (i == '\b')
+			w += sprintf(w, "\\b");
+		else if (i == '\f')
+			w += sprintf(w, "\\f");
+		else if (i == '\n')
+			w += sprintf(w, "\\n");
+		else if (i == '\r')
+			w += sprintf(w, "\\r");
+		else if (i == '\t')
+			w += sprintf(w, "\\t");
+		else if (i < 0x20)
+			w += sprintf(w, "\\u%04X", (unsigned)i);
+		else
+			*w++ = (char)i;
+	}
+	*w++ = '"';
+	*w = '\0';
+	ck_assert_str_eq(dump_ok(kiln_val_str(a, (kiln_str){ all, 128 })),
+	    want);
+	ck_assert_str_eq(dump_ok(
+			     kiln_val_str(a, KILN_STR("\x01\x0b\x1f/\x7f"))),
+	    "\"\\u0001\\u000B\\u001F/\x7f\"");
+	/* Keys are escaped the same way, NUL included. */
+	m = kiln_val_map(a);
+	ck_assert_int_eq(kiln_val_set_str(m, KILN_STR("a\0\"\xc3\xa9"),
+			     kiln_val_str(a, KILN_STR(""))),
+	    KILN_OK);
+	ck_assert_str_eq(dump_ok(m), "{\"a\\u0000\\\"\xc3\xa9\":\"\"}");
+}
+END_TEST
+
+START_TEST(test_value_json_dump_limits)
+{
+	kiln_val *root, *v, *l;
+	kiln_str out;
+	size_t i;
+
+	/* 2048 nested containers are written, 2049 are refused. */
+	root = v = kiln_val_list(a);
+	for (i = 1; i < 2048; i++) {
+		l = kiln_val_list(a);
+		ck_assert_int_eq(kiln_val_push(v, l), KILN_OK);
+		v = l;
+	}
+	ck_assert_int_eq(kiln_json_dump(a, root, &out), KILN_OK);
+	ck_assert_uint_eq(out.len, 2 * 2048);
+	ck_assert_int_eq(out.ptr[2047], '[');
+	ck_assert_int_eq(out.ptr[2048], ']');
+	ck_assert_int_eq(kiln_val_push(v, kiln_val_map(a)), KILN_OK);
+	ck_assert_int_eq(kiln_json_dump(a, root, &out), KILN_EINVAL);
+	ck_assert_ptr_null(out.ptr);
+	/* Trees built by hand: a NULL item, a NULL key with a length. */
+	l = kiln_val_list(a);
+	ck_assert_int_eq(kiln_val_push(l, kiln_val_int(a, 1)), KILN_OK);
+	l->u.list.items[0] = NULL;
+	ck_assert_int_eq(kiln_json_dump(a, l, &out), KILN_EINVAL);
+	v = kiln_val_map(a);
+	ck_assert_int_eq(kiln_val_set(v, "k", kiln_val_int(a, 1)), KILN_OK);
+	v->u.map.items[0].key = (kiln_str){ NULL, 1 };
+	ck_assert_int_eq(kiln_json_dump(a, v, &out), KILN_EINVAL);
+	v->u.map.items[0].key = (kiln_str){ NULL, 0 };
+	ck_assert_str_eq(dump_ok(v), "{\"\":1}");
+	ck_assert_int_eq(kiln_json_dump(a,
+			     kiln_val_str(a, KILN_STR("ok\xe2\x82")), &out),
+	    KILN_EINVAL);
+}
+END_TEST
+
+/* The state of the differential test's generator (xorshift64). */
+struct gen {
+	uint64_t s;	/* the PRNG state, never 0 */
+	bool floats;	/* a float was generated */
+	bool bad;	/* invalid UTF-8 was generated */
+	bool allow_bad; /* invalid UTF-8 may be generated in values */
+};
+
+static uint64_t
+gen_next(struct gen *g)
+{
+	g->s ^= g->s << 13;
+	g->s ^= g->s >> 7;
+	g->s ^= g->s << 17;
+	return g->s;
+}
+
+/* A random finite double, often one of the awkward ones. */
+static double
+gen_double(struct gen *g)
+{
+	static const double special[] = { 0.1, 1e300, -0.0, 0.0, 1.0, -1.5,
+		5e-324, 2.2250738585072014e-308, 1e-310, 1e15, 1e16, 1e17,
+		0x1.c40b35a98b272p+53, 1.7976931348623157e308, 1e-7,
+		0.30000000000000004 };
+	uint64_t u;
+	double f;
+
+	switch (gen_next(g) % 4) {
+	case 0:
+		return special[gen_next(g) %
+		    (sizeof(special) / sizeof(special[0]))];
+	case 1:
+		return (double)(int64_t)gen_next(g) /
+		    (double)(1 + gen_next(g) % 1000);
+	case 2:
+		return ldexp((double)(gen_next(g) >> 11),
+		    (int)(gen_next(g) % 2000) - 1100);
+	default:
+		do {
+			u = gen_next(g);
+			memcpy(&f, &u, sizeof(f));
+		} while (!isfinite(f));
+		return f;
+	}
+}
+
+/*
+ * Appends a random string of up to 12 pieces to buf (of at least 64
+ * bytes per piece) and returns its length: ASCII, every control byte,
+ * quotes, backslashes, multi-byte UTF-8 up to U+10FFFF, and (when
+ * allow_bad, rarely) a sequence that is not UTF-8. Keys never get one:
+ * jansson 2.14 writes a bad key without failing (dump.c ignores
+ * dump_string's result for keys), so it is no reference there, and
+ * kiln_json_dump refuses such keys as it always has
+ * (test_value_json_dump_errors).
+ */
+static size_t
+gen_text(struct gen *g, char *buf, bool allow_bad)
+{
+	static const char *const pieces[] = { "a", "Z", " ", "\"", "\\", "/",
+		"\x7f", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+		"\xf4\x8f\xbf\xbf", "\xef\xbf\xbf", "\xed\x9f\xbf",
+		"\xee\x80\x80", "id", "randomNumber", "hello, world" };
+	static const char *const bad[] = { "\xff", "\xc0\xaf", "\xed\xa0\x80",
+		"\xe2\x82", "\xf4\x90\x80\x80", "\x80" };
+	size_t i, n, len;
+	uint64_t r;
+
+	len = 0;
+	n = gen_next(g) % 13;
+	for (i = 0; i < n; i++) {
+		r = gen_next(g) % 64;
+		if (allow_bad && r == 0) {
+			r = gen_next(g) % (sizeof(bad) / sizeof(bad[0]));
+			memcpy(buf + len, bad[r], strlen(bad[r]));
+			len += strlen(bad[r]);
+			g->bad = true;
+		} else if (r < 16) {
+			buf[len++] = (char)(gen_next(g) % 0x20);
+		} else {
+			r = gen_next(g) % (sizeof(pieces) / sizeof(pieces[0]));
+			memcpy(buf + len, pieces[r], strlen(pieces[r]));
+			len += strlen(pieces[r]);
+		}
+	}
+	return len;
+}
+
+/*
+ * Builds a random value in a and the same value as a jansson tree in *j
+ * (NULL when jansson could not build it). depth bounds the nesting.
+ */
+static kiln_val *
+gen_val(struct gen *g, int depth, json_t **j)
+{
+	char text[13 * 64];
+	kiln_val *v, *item;
+	json_t *jitem;
+	size_t i, n, len;
+	int64_t x;
+
+	switch (gen_next(g) % (depth > 0 ? 10 : 7)) {
+	case 0:
+		*j = json_null();
+		return kiln_val_null(a);
+	case 1:
+		x = gen_next(g) % 2;
+		*j = json_boolean(x);
+		return kiln_val_bool(a, x != 0);
+	case 2:
+		switch (gen_next(g) % 5) {
+		case 0:
+			x = INT64_MIN;
+			break;
+		case 1:
+			x = INT64_MAX;
+			break;
+		case 2:
+			x = (int64_t)(gen_next(g) % 2001) - 1000;
+			break;
+		default:
+			x = (int64_t)gen_next(g);
+			break;
+		}
+		*j = json_integer(x);
+		return kiln_val_int(a, x);
+	case 3:
+		if (gen_next(g) % 3 != 0) {
+			g->floats = true;
+			*j = json_real(gen_double(g));
+			return kiln_val_float(a, json_real_value(*j));
+		}
+		/* FALLTHROUGH */
+	case 4:
+	case 5:
+	case 6:
+		len = gen_text(g, text, g->allow_bad);
+		*j = json_stringn_nocheck(text, len);
+		return gen_next(g) % 2 ?
+		    kiln_val_str(a, (kiln_str){ text, len }) :
+		    kiln_val_safe(a, (kiln_str){ text, len });
+	case 7:
+	case 8:
+		v = kiln_val_list(a);
+		*j = json_array();
+		n = gen_next(g) % 6;
+		for (i = 0; i < n; i++) {
+			item = gen_val(g, depth - 1, &jitem);
+			ck_assert_int_eq(kiln_val_push(v, item), KILN_OK);
+			ck_assert_int_eq(json_array_append_new(*j, jitem), 0);
+		}
+		return v;
+	default:
+		/* Keys from a small set, so some repeat (both replace). */
+		v = kiln_val_map(a);
+		*j = json_object();
+		n = gen_next(g) % 6;
+		for (i = 0; i < n; i++) {
+			if (gen_next(g) % 4 == 0)
+				len = gen_text(g, text, false);
+			else
+				len = (size_t)sprintf(text, "k%d",
+				    (int)(gen_next(g) % 8));
+			item = gen_val(g, depth - 1, &jitem);
+			ck_assert_int_eq(kiln_val_set_str(v,
+					     (kiln_str){ text, len }, item),
+			    KILN_OK);
+			ck_assert_int_eq(json_object_setn_new_nocheck(*j, text,
+					     len, jitem),
+			    0);
+		}
+		return v;
+	}
+}
+
+/*
+ * Whether kiln's JSON text k is jansson's text j but for how floats are
+ * spelled: every byte matches except number tokens with a '.' or an
+ * exponent, which must read back to the same double (bit for bit, so
+ * -0.0 is not 0.0) and be no longer in k.
+ */
+static bool
+json_same(const char *k, const char *j)
+{
+	static const char num[] = "+-.0123456789eE";
+	bool in_str, esc;
+	size_t nk, nj;
+	double dk, dj;
+
+	in_str = false;
+	esc = false;
+	while (*k != '\0' || *j != '\0') {
+		if (!in_str && (*k == '-' || (*k >= '0' && *k <= '9'))) {
+			nk = strspn(k, num);
+			nj = strspn(j, num);
+			if (nk != nj || memcmp(k, j, nk) != 0) {
+				if (strcspn(k, ".eE") >= nk ||
+				    strcspn(j, ".eE") >= nj || nk > nj)
+					return false;
+				dk = strtod(k, NULL);
+				dj = strtod(j, NULL);
+				if (memcmp(&dk, &dj, sizeof(dk)) != 0)
+					return false;
+			}
+			k += nk;
+			j += nj;
+			continue;
+		}
+		if (*k != *j)
+			return false;
+		if (esc)
+			esc = false;
+		else if (in_str && *k == '\\')
+			esc = true;
+		else if (*k == '"')
+			in_str = !in_str;
+		k++;
+		j++;
+	}
+	return true;
+}
+
+START_TEST(test_value_json_dump_matches_jansson)
+{
+	struct gen g = { .s = 0x9e3779b97f4a7c15ULL };
+	size_t exact, floats, bad, i;
+	kiln_val *v;
+	kiln_str out;
+	kiln_err rc;
+	json_t *j;
+	char *jtext;
+
+	/* The comparison itself tells floats from everything else. */
+	ck_assert(json_same("[0.1,1e16]",
+	    "[0.10000000000000001,10000000000000000.0]"));
+	ck_assert(!json_same("[0.1]", "[0.2]"));
+	ck_assert(!json_same("[-0.0]", "[0.0]"));
+	ck_assert(!json_same("[10]", "[1e1]"));
+	ck_assert(!json_same("[\"\\u000b\"]", "[\"\\u000B\"]"));
+	ck_assert(!json_same("[1,2]", "[1,2,3]"));
+	exact = floats = bad = 0;
+	for (i = 0; i < 4000; i++) {
+		g.floats = false;
+		g.bad = false;
+		g.allow_bad = i % 4 == 3;
+		v = gen_val(&g, 1 + (int)(i % 5), &j);
+		ck_assert_ptr_nonnull(v);
+		ck_assert_ptr_nonnull(j);
+		jtext = json_dumps(j,
+		    JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER |
+			JSON_REAL_PRECISION(17));
+		rc = kiln_json_dump(a, v, &out);
+		if (jtext == NULL) {
+			/* Both refuse text that is not UTF-8. */
+			ck_assert(g.bad);
+			ck_assert_int_eq(rc, KILN_EINVAL);
+			ck_assert_ptr_null(out.ptr);
+			bad++;
+		} else {
+			ck_assert_int_eq(rc, KILN_OK);
+			ck_assert_uint_eq(strlen(out.ptr), out.len);
+			if (g.floats) {
+				ck_assert_msg(json_same(out.ptr, jtext),
+				    "tree %zu: kiln %s, jansson %s", i, out.ptr,
+				    jtext);
+				floats++;
+			} else {
+				ck_assert_str_eq(out.ptr, jtext);
+				exact++;
+			}
+		}
+		free(jtext);
+		json_decref(j);
+		kiln_arena_reset(a);
+	}
+	/* The generator reached every kind of tree. */
+	ck_assert_uint_gt(exact, 3000);
+	ck_assert_uint_gt(floats, 500);
+	ck_assert_uint_gt(bad, 50);
+}
+END_TEST
+
 START_TEST(test_value_json_round_trip)
 {
 	static const char *const docs[] = {
@@ -467,6 +878,11 @@ value_suite(void)
 	tcase_add_test(tc, test_value_json_dump);
 	tcase_add_test(tc, test_value_json_dump_errors);
 	tcase_add_test(tc, test_value_json_round_trip);
+	tcase_add_test(tc, test_value_json_dump_floats);
+	tcase_add_test(tc, test_value_json_dump_datetimes);
+	tcase_add_test(tc, test_value_json_dump_escapes);
+	tcase_add_test(tc, test_value_json_dump_limits);
+	tcase_add_test(tc, test_value_json_dump_matches_jansson);
 	suite_add_tcase(s, tc);
 	return s;
 }
