@@ -19,6 +19,8 @@
 
 #include <kiln/kiln.h>
 
+#include "../json_same.h"
+
 Suite *value_suite(void);
 
 static kiln_arena *a;
