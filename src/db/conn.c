@@ -95,34 +95,11 @@ kiln__db_state(kiln_app *app)
 	return db;
 }
 
-/* Releases everything a connection holds, in the process that opened it. */
-static void
-conn_close(kiln_db_conn *c)
-{
-	kiln_db_cursor *cur;
-	size_t i;
-
-	while ((cur = c->cursors) != NULL)
-		kiln_db_close(cur);
-	if (c->h != NULL && c->pid == kiln__db_pid(c->db)) {
-		for (i = 0; i < c->ncache; i++)
-			c->ops->finalize(c->cache[i].h);
-		c->ops->close(c->h);
-		kiln_arena_free(c->per);
-	}
-	for (i = 0; i < c->depth; i++)
-		c->tx[i]->done = true;
-	c->depth = 0;
-	c->h = NULL;
-	c->per = NULL;
-	c->cache = NULL;
-	c->ncache = 0;
-	c->capcache = 0;
-	c->cursors = NULL;
-	c->broken = false;
-}
-
-/* Drops a handle inherited across fork without using it. */
+/*
+ * Drops a handle inherited across fork without using it: the connection
+ * forgets its handle, statement cache and cursors, and its open
+ * transaction levels are marked done. conn_close ends the same way.
+ */
 static void
 conn_forget(kiln_db_conn *c)
 {
@@ -138,6 +115,24 @@ conn_forget(kiln_db_conn *c)
 	c->capcache = 0;
 	c->cursors = NULL;
 	c->broken = false;
+}
+
+/* Releases everything a connection holds, in the process that opened it. */
+static void
+conn_close(kiln_db_conn *c)
+{
+	kiln_db_cursor *cur;
+	size_t i;
+
+	while ((cur = c->cursors) != NULL)
+		kiln_db_close(cur);
+	if (c->h != NULL && c->pid == kiln__db_pid(c->db)) {
+		for (i = 0; i < c->ncache; i++)
+			c->ops->finalize(c->cache[i].h);
+		c->ops->close(c->h);
+		kiln_arena_free(c->per);
+	}
+	conn_forget(c);
 }
 
 static kiln_err

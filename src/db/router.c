@@ -82,9 +82,15 @@ kiln_db_for_write(kiln_app *app, const struct kiln_model *m)
 	return alias != NULL ? alias : "default";
 }
 
-bool
-kiln_db_allow_relation(kiln_app *app, const struct kiln_model *a,
-    const struct kiln_model *b)
+/*
+ * Asks each router's allow_relation hook (migrate false: about a and b)
+ * or allow_migrate hook (migrate true: about model a on alias); the
+ * first router with an opinion (an answer >= 0) decides, and with none
+ * the answer is yes.
+ */
+static bool
+allow(kiln_app *app, bool migrate, const char *alias,
+    const struct kiln_model *a, const struct kiln_model *b)
 {
 	kiln__db *db = kiln_ext_data(app, &kiln_db);
 	const kiln_db_router *r;
@@ -93,27 +99,28 @@ kiln_db_allow_relation(kiln_app *app, const struct kiln_model *a,
 
 	for (i = 0; db != NULL && i < db->routers.n; i++) {
 		r = db->routers.items[i];
-		if (r->allow_relation != NULL &&
-		    (v = r->allow_relation(a, b, r->data)) >= 0)
+		if (migrate && r->allow_migrate != NULL)
+			v = r->allow_migrate(alias, a, r->data);
+		else if (!migrate && r->allow_relation != NULL)
+			v = r->allow_relation(a, b, r->data);
+		else
+			v = -1;
+		if (v >= 0)
 			return v != 0;
 	}
 	return true;
 }
 
 bool
+kiln_db_allow_relation(kiln_app *app, const struct kiln_model *a,
+    const struct kiln_model *b)
+{
+	return allow(app, false, NULL, a, b);
+}
+
+bool
 kiln_db_allow_migrate(kiln_app *app, const char *alias,
     const struct kiln_model *m)
 {
-	kiln__db *db = kiln_ext_data(app, &kiln_db);
-	const kiln_db_router *r;
-	size_t i;
-	int v;
-
-	for (i = 0; db != NULL && i < db->routers.n; i++) {
-		r = db->routers.items[i];
-		if (r->allow_migrate != NULL &&
-		    (v = r->allow_migrate(alias, m, r->data)) >= 0)
-			return v != 0;
-	}
-	return true;
+	return allow(app, true, alias, m, NULL);
 }

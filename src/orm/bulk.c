@@ -28,8 +28,7 @@
 
 #include "orm_int.h"
 
-#define BULK_MAXROWS   500   /* rows per statement */
-#define BULK_MAXPARAMS 30000 /* parameters per statement (SQLite: 32766) */
+#define BULK_MAXROWS 500 /* rows per statement */
 
 /* One row to write. */
 typedef struct bulk_item {
@@ -181,11 +180,8 @@ bulk_batch(kiln_db_conn *c, kiln_arena *a, const kiln__meta *mt,
 	size_t i, j;
 	kiln_err rc;
 
-	memset(&s, 0, sizeof(s));
-	kiln_buf_init(&s.b, a, 64 + n * (nf * (24 + strlen(pkcol)) + 3));
-	s.capparams = n * (2 * nf + 1);
-	if ((s.params = kiln_arena_alloc(a, s.capparams * sizeof(*s.params))) ==
-	    NULL)
+	if (kiln__orm_sql_start(&s, a, 64 + n * (nf * (24 + strlen(pkcol)) + 3),
+		n * (2 * nf + 1)) != KILN_OK)
 		return KILN_ENOMEM;
 	kiln_buf_printf(&s.b, "UPDATE \"%s\" SET ", mt->m->table);
 	for (j = 0; j < nf; j++) {
@@ -240,7 +236,7 @@ kiln_orm_bulk_update(kiln_row **rows, size_t n, int64_t *matched,
 	kiln_db_conn *c;
 	kiln_app *app;
 	kiln_arena *a;
-	size_t *idx, nf, per, chunk, i, left;
+	size_t *idx, nf, chunk, i, left;
 	int64_t total = 0;
 	bool several;
 	va_list ap;
@@ -270,11 +266,7 @@ kiln_orm_bulk_update(kiln_row **rows, size_t n, int64_t *matched,
 	if ((c = kiln_db_conn_get(app,
 		 kiln__orm_write_alias(app, mt->m, NULL, NULL))) == NULL)
 		return KILN_EDB;
-	per = 2 * nf + 1;
-	chunk = BULK_MAXPARAMS / per < BULK_MAXROWS ? BULK_MAXPARAMS / per :
-						      BULK_MAXROWS;
-	if (chunk == 0)
-		chunk = 1;
+	chunk = kiln__orm_batch_rows(2 * nf + 1, BULK_MAXROWS);
 	several = left > chunk;
 	if (several && (rc = kiln_db_begin(c, a)) != KILN_OK)
 		return rc;

@@ -651,20 +651,16 @@ write_file(kiln_app *app, kiln_arena *a, const char *dir, const char *name,
 	return KILN_OK;
 }
 
-/* Replays every migration of app_label into st. */
-static kiln_err
-replay(kiln_app *app, kiln_arena *a, const char *app_label, kiln__state *st,
-    size_t *nfiles, const char **last)
+kiln_err
+kiln__state_replay(kiln_app *app, kiln_arena *a, const kiln__migration *m,
+    size_t n, kiln__state *st)
 {
-	kiln__migration *m;
 	kiln__op op;
-	size_t n, i, k;
+	size_t i, k;
 	kiln_err rc;
 
 	memset(st, 0, sizeof(*st));
 	st->a = a;
-	if ((rc = kiln__mig_load(app, a, app_label, &m, &n)) != KILN_OK)
-		return rc;
 	for (i = 0; i < n; i++) {
 		for (k = 0; k < m[i].ops->u.list.n; k++) {
 			if ((rc = kiln__op_parse(app, a,
@@ -673,6 +669,21 @@ replay(kiln_app *app, kiln_arena *a, const char *app_label, kiln__state *st,
 				return rc;
 		}
 	}
+	return KILN_OK;
+}
+
+/* Replays every migration of app_label into st. */
+static kiln_err
+replay(kiln_app *app, kiln_arena *a, const char *app_label, kiln__state *st,
+    size_t *nfiles, const char **last)
+{
+	kiln__migration *m;
+	size_t n;
+	kiln_err rc;
+
+	if ((rc = kiln__mig_load(app, a, app_label, &m, &n)) != KILN_OK ||
+	    (rc = kiln__state_replay(app, a, m, n, st)) != KILN_OK)
+		return rc;
 	*nfiles = n;
 	*last = n > 0 ? m[n - 1].name : NULL;
 	return KILN_OK;

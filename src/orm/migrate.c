@@ -424,28 +424,6 @@ out:
 	return rc;
 }
 
-/* Replays m[0..upto) into st. */
-static kiln_err
-state_upto(kiln_app *app, kiln_arena *a, const kiln__migration *m, size_t upto,
-    kiln__state *st)
-{
-	kiln__op op;
-	size_t i, k;
-	kiln_err rc;
-
-	memset(st, 0, sizeof(*st));
-	st->a = a;
-	for (i = 0; i < upto; i++) {
-		for (k = 0; k < m[i].ops->u.list.n; k++) {
-			if ((rc = kiln__op_parse(app, a,
-				 m[i].ops->u.list.items[k], &op)) != KILN_OK ||
-			    (rc = kiln__state_apply(app, st, &op)) != KILN_OK)
-				return rc;
-		}
-	}
-	return KILN_OK;
-}
-
 /* Finds the goal index for target (NULL: all, "zero": none). */
 static kiln_err
 goal_of(kiln_app *app, const kiln__migration *m, size_t n, const char *target,
@@ -496,14 +474,14 @@ migrate_app(kiln_db_conn *c, kiln_arena *a, const char *label,
 			    "its place",
 			    label, (const char *)done.items[i]);
 	for (i = done.n; i < goal; i++) {
-		if ((rc = state_upto(app, a, m, i, &st)) != KILN_OK ||
+		if ((rc = kiln__state_replay(app, a, m, i, &st)) != KILN_OK ||
 		    (rc = mig_run(c, a, &st, label, &m[i], true)) != KILN_OK)
 			return rc;
 		if (log != NULL)
 			fprintf(log, "  applied %s.%s\n", label, m[i].name);
 	}
 	for (i = done.n; i > goal; i--) {
-		if ((rc = state_upto(app, a, m, i, &st)) != KILN_OK ||
+		if ((rc = kiln__state_replay(app, a, m, i, &st)) != KILN_OK ||
 		    (rc = mig_run(c, a, &st, label, &m[i - 1], false)) !=
 			KILN_OK)
 			return rc;

@@ -13,9 +13,10 @@
 
 #include "db_int.h"
 
-#define KILN__ORM_MAXJOIN   16 /* joins in one query */
-#define KILN__ORM_MAXVALUES 64 /* columns of values() */
-#define KILN__ORM_MAXANN    16 /* annotations of one QuerySet */
+#define KILN__ORM_MAXJOIN   16	  /* joins in one query */
+#define KILN__ORM_MAXVALUES 64	  /* columns of values() */
+#define KILN__ORM_MAXANN    16	  /* annotations of one QuerySet */
+#define KILN__ORM_MAXPARAMS 30000 /* bulk statements (SQLite: 32766) */
 
 /* What registration computed for a model. */
 typedef struct kiln__meta {
@@ -180,6 +181,20 @@ kiln_row *kiln__orm_row_load(kiln_app *app, kiln_arena *a, const kiln__meta *mt,
 kiln_err kiln__orm_run(kiln_db_conn *c, kiln_arena *a, const kiln__sql *s,
     kiln_val ***rows, size_t *n, int64_t *affected, int64_t *insert_id);
 
+/*
+ * Starts a hand-built statement (row.c, bulk.c): s is emptied, its text
+ * gets room for len bytes and its parameters room for cap, all in a.
+ * KILN_ENOMEM when the parameter array cannot be had.
+ */
+kiln_err kiln__orm_sql_start(kiln__sql *s, kiln_arena *a, size_t len,
+    size_t cap);
+
+/*
+ * Rows per statement for a multi-row write binding per parameters a row:
+ * at most max, under KILN__ORM_MAXPARAMS, and never less than one.
+ */
+size_t kiln__orm_batch_rows(size_t per, size_t max);
+
 /* The write alias for a row of m: explicit, router, own, "default". */
 const char *kiln__orm_write_alias(kiln_app *app, const kiln_model *m,
     const char *explicit_alias, const char *own);
@@ -288,6 +303,13 @@ void kiln__op_invert(kiln__op *op);
 
 /* Applies op to st. KILN_EINVAL when it does not fit (a missing table). */
 kiln_err kiln__state_apply(kiln_app *app, kiln__state *st, const kiln__op *op);
+
+/*
+ * Replays the operations of m[0..n) into st, which it empties first (its
+ * tables go in a): the state those migrations leave.
+ */
+kiln_err kiln__state_replay(kiln_app *app, kiln_arena *a,
+    const kiln__migration *m, size_t n, kiln__state *st);
 
 /* The table named name in st, or NULL. */
 kiln__table *kiln__state_find(const kiln__state *st, const char *name);

@@ -136,21 +136,75 @@ forward(kiln_qs *qs, kiln_row **rows, size_t n, size_t fi, const char *alias)
 	return KILN_OK;
 }
 
-/* Adds an empty set named name to every row; returns them in sets. */
+/*
+ * The parents' side of a reverse or many-to-many prefetch: the keys of
+ * rows (for the IN list), an index with room for every row, and an empty
+ * set named name on each row (sets[i] is rows[i]'s). All in qs's arena.
+ */
 static kiln_err
-add_sets(kiln_qs *qs, kiln_row **rows, size_t n, const char *name,
-    kiln__rset **sets)
+parents(kiln_qs *qs, kiln_row **rows, size_t n, const char *name,
+    kiln_val **keys, keyed **idx, kiln__rset ***sets)
 {
 	size_t i;
 
+	if ((*keys = key_list(qs->a, rows, n, qs->mt->pk)) == NULL ||
+	    (*idx = kiln_arena_calloc(qs->a, n ? n : 1, sizeof(**idx))) ==
+		NULL ||
+	    (*sets = kiln_arena_calloc(qs->a, n ? n : 1, sizeof(**sets))) ==
+		NULL)
+		return kiln__app_error(qs->app, KILN_ENOMEM, "out of memory");
 	for (i = 0; i < n; i++) {
-		if ((sets[i] = kiln_arena_calloc(qs->a, 1, sizeof(**sets))) ==
-		    NULL)
+		if (((*sets)[i] = kiln_arena_calloc(qs->a, 1,
+			 sizeof(***sets))) == NULL)
 			return kiln__app_error(qs->app, KILN_ENOMEM,
 			    "out of memory");
-		sets[i]->name = name;
-		sets[i]->next = rows[i]->sets;
-		rows[i]->sets = sets[i];
+		(*sets)[i]->name = name;
+		(*sets)[i]->next = rows[i]->sets;
+		rows[i]->sets = (*sets)[i];
+	}
+	return KILN_OK;
+}
+
+/*
+ * Files the children a reverse or many-to-many query fetched on the
+ * parents' sets, in the children's order. kids[k] belongs to the parent
+ * whose key it holds in field key; what is filed is kids[k] itself, or,
+ * when via >= 0, the row it joined through its FK field via (a link
+ * whose far row is missing is counted but not filed). Two passes: count
+ * each parent's children, then file them.
+ */
+static kiln_err
+file_kids(kiln_qs *qs, kiln_row **rows, size_t n, keyed *idx, kiln__rset **sets,
+    kiln_row **kids, size_t nk, size_t key, long via)
+{
+	kiln__rset *set;
+	kiln_row *kid;
+	keyed *hit;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		idx[i].key = kiln_row_pk(rows[i]);
+		idx[i].p = sets[i];
+	}
+	qsort(idx, n, sizeof(*idx), keyed_cmp);
+	for (i = 0; i < nk; i++)
+		if ((hit = keyed_find(idx, n, kids[i]->vals[key].u.i)) != NULL)
+			((kiln__rset *)hit->p)->n++;
+	for (i = 0; i < n; i++) {
+		if (sets[i]->n > 0 &&
+		    (sets[i]->rows = kiln_arena_calloc(qs->a, sets[i]->n,
+			 sizeof(kiln_row *))) == NULL)
+			return kiln__app_error(qs->app, KILN_ENOMEM,
+			    "out of memory");
+		sets[i]->n = 0;
+	}
+	for (i = 0; i < nk; i++) {
+		hit = keyed_find(idx, n, kids[i]->vals[key].u.i);
+		kid = via >= 0 ? kids[i]->rel[via] : kids[i];
+		if (hit == NULL || kid == NULL)
+			continue;
+		set = hit->p;
+		set->rows[set->n++] = kid;
 	}
 	return KILN_OK;
 }
@@ -164,19 +218,15 @@ reverse(kiln_qs *qs, kiln_row **rows, size_t n, const char *name,
     const kiln__meta *from, size_t fk, const char *alias)
 {
 	kiln_row **kids;
-	kiln__rset **sets, *set;
-	kiln_val *keys;
-	keyed *idx, *hit;
-	size_t i, nk;
+	kiln__rset **sets = NULL;
+	kiln_val *keys = NULL;
+	keyed *idx = NULL;
+	size_t nk;
 	kiln_qs *cq;
 	char lookup[96];
 	kiln_err rc;
 
-	if ((keys = key_list(qs->a, rows, n, qs->mt->pk)) == NULL ||
-	    (idx = kiln_arena_calloc(qs->a, n ? n : 1, sizeof(*idx))) == NULL ||
-	    (sets = kiln_arena_calloc(qs->a, n ? n : 1, sizeof(*sets))) == NULL)
-		return kiln__app_error(qs->app, KILN_ENOMEM, "out of memory");
-	if ((rc = add_sets(qs, rows, n, name, sets)) != KILN_OK ||
+	if ((rc = parents(qs, rows, n, name, &keys, &idx, &sets)) != KILN_OK ||
 	    keys->u.list.n == 0)
 		return rc;
 	snprintf(lookup, sizeof(lookup), "%s__in", from->cols[fk]);
@@ -185,29 +235,7 @@ reverse(kiln_qs *qs, kiln_row **rows, size_t n, const char *name,
 	    alias);
 	if ((rc = kiln_qs_all(cq, &kids, &nk)) != KILN_OK)
 		return rc;
-	for (i = 0; i < n; i++) {
-		idx[i].key = kiln_row_pk(rows[i]);
-		idx[i].p = sets[i];
-	}
-	qsort(idx, n, sizeof(*idx), keyed_cmp);
-	for (i = 0; i < nk; i++)
-		if ((hit = keyed_find(idx, n, kids[i]->vals[fk].u.i)) != NULL)
-			((kiln__rset *)hit->p)->n++;
-	for (i = 0; i < n; i++) {
-		if (sets[i]->n > 0 &&
-		    (sets[i]->rows = kiln_arena_calloc(qs->a, sets[i]->n,
-			 sizeof(kiln_row *))) == NULL)
-			return kiln__app_error(qs->app, KILN_ENOMEM,
-			    "out of memory");
-		sets[i]->n = 0;
-	}
-	for (i = 0; i < nk; i++) {
-		if ((hit = keyed_find(idx, n, kids[i]->vals[fk].u.i)) == NULL)
-			continue;
-		set = hit->p;
-		set->rows[set->n++] = kids[i];
-	}
-	return KILN_OK;
+	return file_kids(qs, rows, n, idx, sets, kids, nk, fk, -1);
 }
 
 /*
@@ -222,18 +250,14 @@ many(kiln_qs *qs, kiln_row **rows, size_t n, const char *name,
 	const char *other = ref->link->m->fields[ref->other].name;
 	const char *const *ord = ref->to->m->ordering;
 	kiln_row **links;
-	kiln__rset **sets, *set;
-	kiln_val *keys;
-	keyed *idx, *hit;
+	kiln__rset **sets = NULL;
+	kiln_val *keys = NULL;
+	keyed *idx = NULL;
 	size_t i, k, nl;
 	kiln_qs *lq;
 	kiln_err rc;
 
-	if ((keys = key_list(qs->a, rows, n, qs->mt->pk)) == NULL ||
-	    (idx = kiln_arena_calloc(qs->a, n ? n : 1, sizeof(*idx))) == NULL ||
-	    (sets = kiln_arena_calloc(qs->a, n ? n : 1, sizeof(*sets))) == NULL)
-		return kiln__app_error(qs->app, KILN_ENOMEM, "out of memory");
-	if ((rc = add_sets(qs, rows, n, name, sets)) != KILN_OK ||
+	if ((rc = parents(qs, rows, n, name, &keys, &idx, &sets)) != KILN_OK ||
 	    keys->u.list.n == 0)
 		return rc;
 	lq = kiln_qs_filter(kiln_qs_new(qs->app, qs->a, ref->link->m),
@@ -257,31 +281,8 @@ many(kiln_qs *qs, kiln_row **rows, size_t n, const char *name,
 	}
 	if ((rc = kiln_qs_all(lq, &links, &nl)) != KILN_OK)
 		return rc;
-	for (i = 0; i < n; i++) {
-		idx[i].key = kiln_row_pk(rows[i]);
-		idx[i].p = sets[i];
-	}
-	qsort(idx, n, sizeof(*idx), keyed_cmp);
-	for (i = 0; i < nl; i++)
-		if ((hit = keyed_find(idx, n, links[i]->vals[ref->self].u.i)) !=
-		    NULL)
-			((kiln__rset *)hit->p)->n++;
-	for (i = 0; i < n; i++) {
-		if (sets[i]->n > 0 &&
-		    (sets[i]->rows = kiln_arena_calloc(qs->a, sets[i]->n,
-			 sizeof(kiln_row *))) == NULL)
-			return kiln__app_error(qs->app, KILN_ENOMEM,
-			    "out of memory");
-		sets[i]->n = 0;
-	}
-	for (i = 0; i < nl; i++) {
-		hit = keyed_find(idx, n, links[i]->vals[ref->self].u.i);
-		if (hit == NULL || links[i]->rel[ref->other] == NULL)
-			continue;
-		set = hit->p;
-		set->rows[set->n++] = links[i]->rel[ref->other];
-	}
-	return KILN_OK;
+	return file_kids(qs, rows, n, idx, sets, links, nl, ref->self,
+	    (long)ref->other);
 }
 
 kiln_err

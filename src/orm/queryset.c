@@ -142,18 +142,24 @@ kiln_qs_exclude(kiln_qs *qs, const char *lookup, const kiln_val *v)
 	    kiln_q_not(qs->a, kiln_q_new(qs->a, lookup, v)));
 }
 
-/* Copies a string list and appends s (NULL when out of memory). */
-static const char **
-list_add(kiln_arena *a, const char **old, size_t n, const char *s)
+/*
+ * Appends a copy of s to the string list *l of *n entries. The list is
+ * copied, not grown in place: the QuerySet it came from still uses it.
+ * False when out of memory.
+ */
+static bool
+list_add(kiln_arena *a, const char ***l, size_t *n, const char *s)
 {
-	const char **l = kiln_arena_alloc(a, (n + 1) * sizeof(*l));
+	const char **nl = kiln_arena_alloc(a, (*n + 1) * sizeof(*nl));
 
-	if (l == NULL || (s = kiln_arena_strdup(a, s)) == NULL)
-		return NULL;
-	if (n > 0)
-		memcpy(l, old, n * sizeof(*l));
-	l[n] = s;
-	return l;
+	if (nl == NULL || (s = kiln_arena_strdup(a, s)) == NULL)
+		return false;
+	if (*n > 0)
+		memcpy(nl, *l, *n * sizeof(*nl));
+	nl[*n] = s;
+	*l = nl;
+	(*n)++;
+	return true;
 }
 
 kiln_qs *
@@ -170,12 +176,10 @@ kiln_qs_order_by(kiln_qs *qs, const char *field, ...)
 	n->order_set = true;
 	va_start(ap, field);
 	for (f = field; f != NULL; f = va_arg(ap, const char *)) {
-		if ((n->order = list_add(n->a, n->order, n->norder, f)) ==
-		    NULL) {
+		if (!list_add(n->a, &n->order, &n->norder, f)) {
 			va_end(ap);
 			return NULL;
 		}
-		n->norder++;
 	}
 	va_end(ap);
 	return n;
@@ -216,12 +220,9 @@ kiln_qs_select_related(kiln_qs *qs, const char *path)
 {
 	kiln_qs *n = clone(qs);
 
-	if (n == NULL || path == NULL)
+	if (n == NULL || path == NULL ||
+	    !list_add(n->a, &n->related, &n->nrelated, path))
 		return NULL;
-	if ((n->related = list_add(n->a, n->related, n->nrelated, path)) ==
-	    NULL)
-		return NULL;
-	n->nrelated++;
 	return n;
 }
 
@@ -230,12 +231,9 @@ kiln_qs_prefetch_related(kiln_qs *qs, const char *name)
 {
 	kiln_qs *n = clone(qs);
 
-	if (n == NULL || name == NULL)
+	if (n == NULL || name == NULL ||
+	    !list_add(n->a, &n->prefetch, &n->nprefetch, name))
 		return NULL;
-	if ((n->prefetch = list_add(n->a, n->prefetch, n->nprefetch, name)) ==
-	    NULL)
-		return NULL;
-	n->nprefetch++;
 	return n;
 }
 
@@ -322,13 +320,21 @@ read_conn(kiln_qs *qs)
 	return kiln_db_conn_get(qs->app, alias);
 }
 
-/* Compiles and runs qs in mode; rows as database values. */
+/*
+ * Compiles and runs qs in mode on the connection it reads from (put in
+ * *cp when cp is not NULL); rows as database values.
+ */
 static kiln_err
-run(kiln_qs *qs, kiln_db_conn *c, kiln__sqlmode mode, kiln_agg agg,
-    const char *field, int ordmode, kiln__sql *s, kiln_val ***rows, size_t *n)
+run(kiln_qs *qs, kiln__sqlmode mode, kiln_agg agg, const char *field,
+    int ordmode, kiln_db_conn **cp, kiln__sql *s, kiln_val ***rows, size_t *n)
 {
+	kiln_db_conn *c;
 	kiln_err rc;
 
+	if ((c = read_conn(qs)) == NULL)
+		return KILN_EDB;
+	if (cp != NULL)
+		*cp = c;
 	*rows = NULL;
 	*n = 0;
 	if ((rc = kiln__orm_compile(qs, kiln_db_vendor(c), mode, agg, field,
@@ -416,9 +422,7 @@ fetch(kiln_qs *qs, int ordmode, kiln_row ***rows, size_t *n)
 
 	if ((rc = usable(qs)) != KILN_OK)
 		return rc;
-	if ((c = read_conn(qs)) == NULL)
-		return KILN_EDB;
-	if ((rc = run(qs, c, KILN__SQL_SELECT, KILN_AGG_COUNT, NULL, ordmode,
+	if ((rc = run(qs, KILN__SQL_SELECT, KILN_AGG_COUNT, NULL, ordmode, &c,
 		 &s, &vals, n)) != KILN_OK)
 		return rc;
 	if ((rc = load(qs, &s, vals, *n, kiln_db_alias(c), rows)) != KILN_OK)
@@ -461,10 +465,14 @@ scalar_int(kiln_val **vals, size_t n)
 	return (int64_t)vals[0][0].u.f;
 }
 
-kiln_err
-kiln_qs_count(kiln_qs *qs, int64_t *out)
+/*
+ * count() and exists(): from the rows when qs has fetched them (*out is
+ * their number), else with one query in mode (KILN__SQL_COUNT: *out is
+ * the count; KILN__SQL_EXISTS: 1 when a row matches, else 0).
+ */
+static kiln_err
+count_rows(kiln_qs *qs, kiln__sqlmode mode, int64_t *out)
 {
-	kiln_db_conn *c;
 	kiln_val **vals;
 	kiln__sql s;
 	size_t n;
@@ -477,38 +485,31 @@ kiln_qs_count(kiln_qs *qs, int64_t *out)
 		*out = (int64_t)qs->nrows;
 		return KILN_OK;
 	}
-	if ((c = read_conn(qs)) == NULL)
-		return KILN_EDB;
-	if ((rc = run(qs, c, KILN__SQL_COUNT, KILN_AGG_COUNT, NULL, 0, &s,
-		 &vals, &n)) != KILN_OK)
+	if ((rc = run(qs, mode, KILN_AGG_COUNT, NULL, 0, NULL, &s, &vals,
+		 &n)) != KILN_OK)
 		return rc;
-	*out = s.empty ? 0 : scalar_int(vals, n);
+	if (mode == KILN__SQL_EXISTS)
+		*out = n > 0;
+	else
+		*out = s.empty ? 0 : scalar_int(vals, n);
 	return KILN_OK;
+}
+
+kiln_err
+kiln_qs_count(kiln_qs *qs, int64_t *out)
+{
+	return count_rows(qs, KILN__SQL_COUNT, out);
 }
 
 kiln_err
 kiln_qs_exists(kiln_qs *qs, bool *yes)
 {
-	kiln_db_conn *c;
-	kiln_val **vals;
-	kiln__sql s;
-	size_t n;
+	int64_t n;
 	kiln_err rc;
 
-	*yes = false;
-	if ((rc = usable(qs)) != KILN_OK)
-		return rc;
-	if (qs->fetched) {
-		*yes = qs->nrows > 0;
-		return KILN_OK;
-	}
-	if ((c = read_conn(qs)) == NULL)
-		return KILN_EDB;
-	if ((rc = run(qs, c, KILN__SQL_EXISTS, KILN_AGG_COUNT, NULL, 0, &s,
-		 &vals, &n)) != KILN_OK)
-		return rc;
+	rc = count_rows(qs, KILN__SQL_EXISTS, &n);
 	*yes = n > 0;
-	return KILN_OK;
+	return rc;
 }
 
 /*
@@ -637,7 +638,6 @@ agg_value(kiln_qs *qs, kiln_agg agg, const kiln_field *f, const kiln_val *in,
 kiln_err
 kiln_qs_aggregate(kiln_qs *qs, kiln_agg agg, const char *field, kiln_val **out)
 {
-	kiln_db_conn *c;
 	kiln_val **vals, nul = { .type = KILN_VAL_NULL };
 	const kiln_field *f;
 	const kiln__meta *fm;
@@ -652,9 +652,7 @@ kiln_qs_aggregate(kiln_qs *qs, kiln_agg agg, const char *field, kiln_val **out)
 	if ((int)agg < 0 || agg >= KILN_AGG__MAX || field == NULL)
 		return kiln__app_error(qs->app, KILN_EINVAL,
 		    "aggregate: bad function or field");
-	if ((c = read_conn(qs)) == NULL)
-		return KILN_EDB;
-	if ((rc = run(qs, c, KILN__SQL_AGG, agg, field, 0, &s, &vals, &n)) !=
+	if ((rc = run(qs, KILN__SQL_AGG, agg, field, 0, NULL, &s, &vals, &n)) !=
 	    KILN_OK)
 		return rc;
 	if (agg == KILN_AGG_COUNT) {
@@ -750,7 +748,6 @@ values_run(kiln_qs *qs, bool as_list, const char *first, va_list ap,
 {
 	const char **names;
 	kiln_val **vals, *list, *item, *v;
-	kiln_db_conn *c;
 	kiln__sql s;
 	kiln_qs *vq;
 	const char *f;
@@ -778,9 +775,7 @@ values_run(kiln_qs *qs, bool as_list, const char *first, va_list ap,
 		n = qs->mt->m->nfields;
 	vq->vfields = names;
 	vq->nvfields = n;
-	if ((c = read_conn(vq)) == NULL)
-		return KILN_EDB;
-	if ((rc = run(vq, c, KILN__SQL_VALUES, KILN_AGG_COUNT, NULL, 0, &s,
+	if ((rc = run(vq, KILN__SQL_VALUES, KILN_AGG_COUNT, NULL, 0, NULL, &s,
 		 &vals, &nrows)) != KILN_OK)
 		return rc;
 	if ((list = kiln_val_list(qs->a)) == NULL)

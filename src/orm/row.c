@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -96,6 +97,28 @@ kiln__orm_run(kiln_db_conn *c, kiln_arena *a, const kiln__sql *s,
 	if (rows != NULL)
 		*rows = v;
 	return KILN_OK;
+}
+
+kiln_err
+kiln__orm_sql_start(kiln__sql *s, kiln_arena *a, size_t len, size_t cap)
+{
+	memset(s, 0, sizeof(*s));
+	kiln_buf_init(&s->b, a, len);
+	if (cap > SIZE_MAX / sizeof(*s->params) ||
+	    (s->params = kiln_arena_alloc(a, cap * sizeof(*s->params))) == NULL)
+		return KILN_ENOMEM;
+	s->capparams = cap;
+	return KILN_OK;
+}
+
+size_t
+kiln__orm_batch_rows(size_t per, size_t max)
+{
+	size_t n = KILN__ORM_MAXPARAMS / per;
+
+	if (n > max)
+		n = max;
+	return n > 0 ? n : 1;
 }
 
 const char *
@@ -375,15 +398,11 @@ write_sql(kiln_row *r, bool update, bool with_pk, const char *vendor,
     kiln__sql *s)
 {
 	const kiln__meta *mt = r->mt;
-	size_t i, n = 0, cap = mt->m->nfields + 1;
+	size_t i, n = 0;
 	const kiln_val *b;
 
-	memset(s, 0, sizeof(*s));
-	kiln_buf_init(&s->b, r->a, 256);
-	if ((s->params = kiln_arena_calloc(r->a, cap, sizeof(*s->params))) ==
-	    NULL)
+	if (kiln__orm_sql_start(s, r->a, 256, mt->m->nfields + 1) != KILN_OK)
 		return KILN_ENOMEM;
-	s->capparams = cap;
 	kiln_buf_printf(&s->b,
 	    update ? "UPDATE \"%s\" SET " :
 		     "INSERT INTO "
@@ -481,10 +500,7 @@ bulk_chunk(kiln_db_conn *c, kiln_row **rows, size_t n)
 	const kiln_val *b;
 	kiln_arena *a = rows[0]->a;
 
-	memset(&s, 0, sizeof(s));
-	kiln_buf_init(&s.b, a, 256);
-	if ((s.params = kiln_arena_calloc(a, n * per, sizeof(*s.params))) ==
-	    NULL)
+	if (kiln__orm_sql_start(&s, a, 256, n * per) != KILN_OK)
 		return KILN_ENOMEM;
 	kiln_buf_printf(&s.b, "INSERT INTO \"%s\" (", mt->m->table);
 	for (k = 0; k < per; k++)
@@ -511,7 +527,7 @@ kiln_err
 kiln_orm_bulk_create(kiln_row **rows, size_t n)
 {
 	kiln_db_conn *c;
-	size_t i, chunk, per;
+	size_t i, chunk;
 	kiln_err rc;
 
 	if (n == 0)
@@ -531,8 +547,7 @@ kiln_orm_bulk_create(kiln_row **rows, size_t n)
 		 kiln__orm_write_alias(rows[0]->app, rows[0]->mt->m, NULL,
 		     NULL))) == NULL)
 		return KILN_EDB;
-	per = rows[0]->mt->m->nfields;
-	chunk = 30000 / per < 100 ? 30000 / per : 100;
+	chunk = kiln__orm_batch_rows(rows[0]->mt->m->nfields, 100);
 	for (i = 0; i < n; i += chunk) {
 		if ((rc = bulk_chunk(c, rows + i,
 			 n - i < chunk ? n - i : chunk)) != KILN_OK)
