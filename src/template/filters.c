@@ -34,23 +34,7 @@ is_text(const kiln_val *v)
 	return v->type == KILN_VAL_STR || v->type == KILN_VAL_SAFE;
 }
 
-/* A new string value of type t holding b's bytes (NULL on ENOMEM). */
-static const kiln_val *
-from_buf(kiln_arena *a, const kiln_buf *b, kiln_val_type t)
-{
-	kiln_val *v;
-
-	if (b->oom)
-		return NULL;
-	v = kiln_arena_calloc(a, 1, sizeof(*v));
-	if (v == NULL)
-		return NULL;
-	v->type = t;
-	v->u.s = kiln_buf_str(b);
-	v->a = a;
-	return v;
-}
-
+/* A new string value of type t holding s (NULL on ENOMEM). */
 static const kiln_val *
 from_str(kiln_arena *a, kiln_str s, kiln_val_type t)
 {
@@ -63,6 +47,15 @@ from_str(kiln_arena *a, kiln_str s, kiln_val_type t)
 	v->u.s = s;
 	v->a = a;
 	return v;
+}
+
+/* A new string value of type t holding b's bytes (NULL on ENOMEM). */
+static const kiln_val *
+from_buf(kiln_arena *a, const kiln_buf *b, kiln_val_type t)
+{
+	if (b->oom)
+		return NULL;
+	return from_str(a, kiln_buf_str(b), t);
 }
 
 static const kiln_val *
@@ -85,25 +78,6 @@ text_of(kiln_arena *a, const kiln_val *v, bool *oom)
 	return s->u.s;
 }
 
-static bool
-py_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-	    c == '\v';
-}
-
-static kiln_str
-strip(kiln_str s)
-{
-	while (s.len > 0 && py_space(s.ptr[0])) {
-		s.ptr++;
-		s.len--;
-	}
-	while (s.len > 0 && py_space(s.ptr[s.len - 1]))
-		s.len--;
-	return s;
-}
-
 /* Python's int() of a string: optional sign, digits, single '_' between. */
 static bool
 py_int_str(kiln_str s, int64_t *out)
@@ -112,7 +86,7 @@ py_int_str(kiln_str s, int64_t *out)
 	bool neg = false, digit = false;
 	uint64_t r = 0;
 
-	s = strip(s);
+	s = tpl_strip(s);
 	if (s.len > 0 && (s.ptr[0] == '+' || s.ptr[0] == '-')) {
 		neg = s.ptr[0] == '-';
 		i++;
@@ -182,7 +156,7 @@ py_float(const kiln_val *v, double *out)
 	default:
 		return false;
 	}
-	s = strip(v->u.s);
+	s = tpl_strip(v->u.s);
 	if (s.len == 0 || s.len >= sizeof(buf))
 		return false;
 	for (i = 0; i < s.len; i++) {
@@ -203,23 +177,6 @@ py_float(const kiln_val *v, double *out)
 /* --- text filters -------------------------------------------------------- */
 
 static const kiln_val *
-f_escape(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
-{
-	kiln_buf b;
-	bool oom = false;
-	kiln_str s;
-
-	(void)arg;
-	(void)ae;
-	if (v->type == KILN_VAL_SAFE)
-		return v;
-	s = text_of(a, v, &oom);
-	kiln_buf_init(&b, a, s.len + 16);
-	kiln__tpl_escape(&b, s);
-	return oom ? NULL : from_buf(a, &b, KILN_VAL_SAFE);
-}
-
-static const kiln_val *
 f_force_escape(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 {
 	kiln_buf b;
@@ -234,6 +191,15 @@ f_force_escape(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 	return oom ? NULL : from_buf(a, &b, KILN_VAL_SAFE);
 }
 
+/* escape is force_escape, except that safe text is left as it is. */
+static const kiln_val *
+f_escape(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
+{
+	if (v->type == KILN_VAL_SAFE)
+		return v;
+	return f_force_escape(a, v, arg, ae);
+}
+
 static const kiln_val *
 f_safe(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 {
@@ -246,19 +212,30 @@ f_safe(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 	return oom ? NULL : from_str(a, s, KILN_VAL_SAFE);
 }
 
+/*
+ * A writable copy of str(v), with its length in *s, for the filters that
+ * change letters in place (upper, lower, title, capfirst). NULL on ENOMEM.
+ */
+static char *
+text_copy(kiln_arena *a, const kiln_val *v, kiln_str *s)
+{
+	bool oom = false;
+
+	*s = text_of(a, v, &oom);
+	if (oom)
+		return NULL;
+	return kiln_arena_strndup(a, s->ptr != NULL ? s->ptr : "", s->len);
+}
+
 /* upper/lower: ASCII case mapping (documented difference for non-ASCII). */
 static const kiln_val *
 change_case(kiln_arena *a, const kiln_val *v, bool up)
 {
-	bool oom = false;
 	kiln_str s;
 	char *p;
 	size_t i;
 
-	s = text_of(a, v, &oom);
-	if (oom)
-		return NULL;
-	p = kiln_arena_strndup(a, s.ptr != NULL ? s.ptr : "", s.len);
+	p = text_copy(a, v, &s);
 	if (p == NULL)
 		return NULL;
 	for (i = 0; i < s.len; i++)
@@ -293,17 +270,14 @@ is_alpha(unsigned char c)
 static const kiln_val *
 f_title(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 {
-	bool oom = false, prev = false;
+	bool prev = false;
 	kiln_str s;
 	char *p;
 	size_t i;
 
 	(void)arg;
 	(void)ae;
-	s = text_of(a, v, &oom);
-	if (oom)
-		return NULL;
-	p = kiln_arena_strndup(a, s.ptr != NULL ? s.ptr : "", s.len);
+	p = text_copy(a, v, &s);
 	if (p == NULL)
 		return NULL;
 	for (i = 0; i < s.len; i++) {
@@ -329,16 +303,12 @@ f_title(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 static const kiln_val *
 f_capfirst(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 {
-	bool oom = false;
 	kiln_str s;
 	char *p;
 
 	(void)arg;
 	(void)ae;
-	s = text_of(a, v, &oom);
-	if (oom)
-		return NULL;
-	p = kiln_arena_strndup(a, s.ptr != NULL ? s.ptr : "", s.len);
+	p = text_copy(a, v, &s);
 	if (p == NULL)
 		return NULL;
 	if (s.len > 0)
@@ -346,21 +316,57 @@ f_capfirst(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 	return from_str(a, (kiln_str){ p, s.len }, KILN_VAL_STR);
 }
 
+/*
+ * Counts the words of s (runs without tpl_space(), as in str.split()),
+ * stopping once there are more than most.
+ */
+static size_t
+count_words(kiln_str s, uint64_t most)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s.len && n <= most; i++)
+		if (!tpl_space(s.ptr[i]) && (i == 0 || tpl_space(s.ptr[i - 1])))
+			n++;
+	return n;
+}
+
+/*
+ * The start of truncatechars and truncatewords (Django's @stringfilter,
+ * then int(arg)): str(v) into *s and the length into *len. Returns false
+ * when the filter is already done, with its result in *res: NULL on
+ * ENOMEM, or the text unchanged when arg is not an integer.
+ */
+static bool
+trunc_args(kiln_arena *a, const kiln_val *v, const kiln_val *arg, kiln_str *s,
+    int64_t *len, const kiln_val **res)
+{
+	bool oom = false;
+
+	*s = text_of(a, v, &oom);
+	if (oom) {
+		*res = NULL;
+		return false;
+	}
+	if (!py_int(arg, len)) {
+		*res = from_str(a, *s, KILN_VAL_STR);
+		return false;
+	}
+	return true;
+}
+
 static const kiln_val *
 f_truncatechars(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 {
-	bool oom = false;
+	const kiln_val *res;
 	kiln_str s;
 	int64_t len;
 	size_t n, keep;
 	kiln_buf b;
 
 	(void)ae;
-	s = text_of(a, v, &oom);
-	if (oom)
-		return NULL;
-	if (!py_int(arg, &len))
-		return from_str(a, s, KILN_VAL_STR);
+	if (!trunc_args(a, v, arg, &s, &len, &res))
+		return res;
 	n = kiln__tpl_utf8_len(s);
 	if (len >= 0 && (uint64_t)n <= (uint64_t)len)
 		return from_str(a, s, KILN_VAL_STR);
@@ -374,22 +380,17 @@ f_truncatechars(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 static const kiln_val *
 f_truncatewords(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 {
-	bool oom = false;
+	const kiln_val *res;
 	kiln_str s;
 	int64_t len;
-	size_t i, nw = 0, take, w, limit, start;
+	size_t i, nw, take, w, limit, start;
 	kiln_buf b;
 
 	(void)ae;
-	s = text_of(a, v, &oom);
-	if (oom)
-		return NULL;
-	if (!py_int(arg, &len))
-		return from_str(a, s, KILN_VAL_STR);
+	if (!trunc_args(a, v, arg, &s, &len, &res))
+		return res;
 	/* Count words, stopping once it is known there are more than len. */
-	for (i = 0; i < s.len && (len < 0 || nw <= (uint64_t)len); i++)
-		if (!py_space(s.ptr[i]) && (i == 0 || py_space(s.ptr[i - 1])))
-			nw++;
+	nw = count_words(s, len < 0 ? UINT64_MAX : (uint64_t)len);
 	/* words[:len] with Python's slice rules. */
 	if (len >= 0)
 		take = (uint64_t)len < nw ? (size_t)len : nw;
@@ -399,12 +400,12 @@ f_truncatewords(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 	kiln_buf_init(&b, a, s.len + 8);
 	w = 0;
 	for (i = 0; i < s.len && w < limit; i++) {
-		if (py_space(s.ptr[i]))
+		if (tpl_space(s.ptr[i]))
 			continue;
 		if (w > 0)
 			tpl_putc(&b, ' ');
 		start = i;
-		while (i < s.len && !py_space(s.ptr[i]))
+		while (i < s.len && !tpl_space(s.ptr[i]))
 			i++;
 		tpl_put(&b, s.ptr + start, i - start);
 		w++;
@@ -509,17 +510,13 @@ f_wordcount(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 {
 	bool oom = false;
 	kiln_str s;
-	size_t i, n = 0;
 
 	(void)arg;
 	(void)ae;
 	s = text_of(a, v, &oom);
 	if (oom)
 		return NULL;
-	for (i = 0; i < s.len; i++)
-		if (!py_space(s.ptr[i]) && (i == 0 || py_space(s.ptr[i - 1])))
-			n++;
-	return kiln_val_int(a, (int64_t)n);
+	return kiln_val_int(a, (int64_t)count_words(s, UINT64_MAX));
 }
 
 /* The idx-th code point of s as a string value. */
@@ -571,6 +568,25 @@ f_last(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 }
 
 /*
+ * One bound of slice.indices() for a sequence of length n: def when it
+ * is None (has false), else counted from the end when negative and
+ * clamped to [lo, hi].
+ */
+static int64_t
+slice_bound(bool has, int64_t x, int64_t n, int64_t lo, int64_t hi, int64_t def)
+{
+	if (!has)
+		return def;
+	if (x < 0)
+		x += n;
+	if (x < lo)
+		x = lo;
+	if (x > hi)
+		x = hi;
+	return x;
+}
+
+/*
  * Python's slice.indices(): normalises start/stop for a sequence of
  * length n and step (not 0). has_* false means None.
  */
@@ -580,28 +596,8 @@ slice_indices(int64_t n, bool has_start, int64_t start, bool has_stop,
 {
 	int64_t lo = step < 0 ? -1 : 0, hi = step < 0 ? n - 1 : n;
 
-	if (!has_start) {
-		start = step < 0 ? hi : lo;
-	} else {
-		if (start < 0)
-			start += n;
-		if (start < lo)
-			start = lo;
-		if (start > hi)
-			start = hi;
-	}
-	if (!has_stop) {
-		stop = step < 0 ? lo : hi;
-	} else {
-		if (stop < 0)
-			stop += n;
-		if (stop < lo)
-			stop = lo;
-		if (stop > hi)
-			stop = hi;
-	}
-	*ostart = start;
-	*ostop = stop;
+	*ostart = slice_bound(has_start, start, n, lo, hi, step < 0 ? hi : lo);
+	*ostop = slice_bound(has_stop, stop, n, lo, hi, step < 0 ? lo : hi);
 }
 
 static const kiln_val *
@@ -745,13 +741,18 @@ f_time(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 
 /* --- HTML --------------------------------------------------------------- */
 
-/* normalize_newlines: \r\n and \r become \n. */
+/*
+ * str(v) after normalize_newlines (\r\n and \r become \n), the text
+ * linebreaks and linebreaksbr start from; *oom set on ENOMEM.
+ */
 static kiln_str
-norm_newlines(kiln_arena *a, kiln_str s, bool *oom)
+lines_of(kiln_arena *a, const kiln_val *v, bool *oom)
 {
 	kiln_buf b;
+	kiln_str s;
 	size_t i;
 
+	s = text_of(a, v, oom);
 	if (memchr(s.ptr, '\r', s.len) == NULL)
 		return s;
 	kiln_buf_init(&b, a, s.len + 1);
@@ -799,8 +800,7 @@ f_linebreaks(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 	bool firstp = true;
 
 	(void)arg;
-	s = text_of(a, v, &oom);
-	s = norm_newlines(a, s, &oom);
+	s = lines_of(a, v, &oom);
 	if (oom)
 		return NULL;
 	kiln_buf_init(&b, a, s.len + 32);
@@ -834,8 +834,7 @@ f_linebreaksbr(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 	kiln_buf b;
 
 	(void)arg;
-	s = text_of(a, v, &oom);
-	s = norm_newlines(a, s, &oom);
+	s = lines_of(a, v, &oom);
 	if (oom)
 		return NULL;
 	kiln_buf_init(&b, a, s.len + 32);
@@ -882,7 +881,7 @@ strip_once(kiln_arena *a, kiln_str s, bool *oom)
 			} else if (s.ptr[j] == '"' || s.ptr[j] == '\'') {
 				if (is_alpha(c) && j > i + 1 &&
 				    (s.ptr[j - 1] == '=' ||
-					py_space(s.ptr[j - 1])))
+					tpl_space(s.ptr[j - 1])))
 					q = s.ptr[j];
 			} else if (s.ptr[j] == '>') {
 				break;

@@ -14,27 +14,6 @@
 
 #include "template_int.h"
 
-/* Returns true for the whitespace Python's str.strip() removes (ASCII). */
-static bool
-lex_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-	    c == '\v';
-}
-
-/* Returns s without leading and trailing whitespace. */
-static kiln_str
-lex_strip(kiln_str s)
-{
-	while (s.len > 0 && lex_space(s.ptr[0])) {
-		s.ptr++;
-		s.len--;
-	}
-	while (s.len > 0 && lex_space(s.ptr[s.len - 1]))
-		s.len--;
-	return s;
-}
-
 /*
  * Looks for a tag starting at src[p] ('{' then '{', '%' or '#'). Returns
  * the tag's length including both delimiters, or 0 when no closer comes
@@ -125,7 +104,7 @@ lex_classify(kiln_str src, size_t p, size_t len, kiln_str *verb, tpl_tok *t)
 	whole.len = len;
 	inner.ptr = src.ptr + p + 2;
 	inner.len = len - 4;
-	inner = lex_strip(inner);
+	inner = tpl_strip(inner);
 	kind = src.ptr[p + 1];
 	if (kind == '%' && verb->len > 0 && kiln_str_eq(inner, *verb))
 		*verb = KILN_STR_NULL;
@@ -164,9 +143,10 @@ kiln__tpl_lex(kiln_arena *a, kiln_str src, size_t max_tokens, tpl_tok **toks,
 
 	*toks = NULL;
 	*ntoks = 0;
-	while (p < src.len) {
+	/* The end of the source closes the last text run as a tag would. */
+	for (;;) {
 		len = lex_tag_at(src, p);
-		if (len == 0) {
+		if (len == 0 && p < src.len) {
 			p++;
 			continue;
 		}
@@ -181,6 +161,8 @@ kiln__tpl_lex(kiln_arena *a, kiln_str src, size_t max_tokens, tpl_tok **toks,
 				return rc;
 			lex_advance(src, text_start, p, &line, &line_start);
 		}
+		if (p >= src.len)
+			break;
 		t.line = line;
 		t.col = (unsigned)(p - line_start + 1);
 		if (lex_classify(src, p, len, &verb, &t)) {
@@ -202,16 +184,6 @@ kiln__tpl_lex(kiln_arena *a, kiln_str src, size_t max_tokens, tpl_tok **toks,
 		text_start = p;
 		text_line = line;
 		text_col = p - line_start + 1;
-	}
-	if (p > text_start) {
-		t.kind = TPL_TOK_TEXT;
-		t.s.ptr = src.ptr + text_start;
-		t.s.len = p - text_start;
-		t.line = text_line;
-		t.col = (unsigned)text_col;
-		rc = lex_push(a, toks, ntoks, &cap, max_tokens, &t);
-		if (rc != KILN_OK)
-			return rc;
 	}
 	return KILN_OK;
 }

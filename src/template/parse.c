@@ -62,13 +62,6 @@ is_word(unsigned char c)
 	    (c >= '0' && c <= '9') || c == '_' || c >= 0x80;
 }
 
-static bool
-is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-	    c == '\v';
-}
-
 /*
  * Splits tag content like Django's smart_split: on whitespace, but a
  * quoted string ("a b" or 'a b', with backslash escapes) stays one bit
@@ -82,12 +75,12 @@ split_bits(kiln_str s, kiln_str *bits, size_t max)
 	char q;
 
 	while (i < s.len) {
-		while (i < s.len && is_space(s.ptr[i]))
+		while (i < s.len && tpl_space(s.ptr[i]))
 			i++;
 		if (i >= s.len)
 			break;
 		start = i;
-		while (i < s.len && !is_space(s.ptr[i])) {
+		while (i < s.len && !tpl_space(s.ptr[i])) {
 			if (s.ptr[i] == '"' || s.ptr[i] == '\'') {
 				q = s.ptr[i];
 				for (j = i + 1; j < s.len && s.ptr[j] != q; j++)
@@ -107,6 +100,19 @@ split_bits(kiln_str s, kiln_str *bits, size_t max)
 		n++;
 	}
 	return n;
+}
+
+/*
+ * Splits a block tag's content into bits (TPL_MAX_BITS of them at most)
+ * and sets *n; false, after a syntax error, when there are more words.
+ */
+static bool
+tag_bits(tpl_parser *p, kiln_str s, kiln_str *bits, size_t *n)
+{
+	*n = split_bits(s, bits, TPL_MAX_BITS);
+	if (*n == SIZE_MAX)
+		return kiln__tpl_perr(p, "too many words in tag");
+	return true;
 }
 
 /* --- node lists ------------------------------------------------------- */
@@ -134,7 +140,7 @@ first_word(kiln_str s)
 {
 	size_t i = 0;
 
-	while (i < s.len && !is_space(s.ptr[i]))
+	while (i < s.len && !tpl_space(s.ptr[i]))
 		i++;
 	s.len = i;
 	return s;
@@ -188,6 +194,27 @@ parse_body(tpl_parser *p, const tpl_tok *open, const char *const *until,
 	return true;
 }
 
+/* Returns the length of the name (word characters) that bit starts with. */
+static size_t
+name_len(kiln_str bit)
+{
+	size_t i;
+
+	for (i = 0; i < bit.len && is_word((unsigned char)bit.ptr[i]); i++)
+		;
+	return i;
+}
+
+/* True when bit looks like name=value. */
+static bool
+is_kwarg(kiln_str bit)
+{
+	size_t eq;
+
+	eq = name_len(bit);
+	return eq > 0 && eq < bit.len && bit.ptr[eq] == '=';
+}
+
 /*
  * Parses name=value pairs (Django's token_kwargs). legacy allows
  * "value as name [and value as name]". Consumes from *bits; returns the
@@ -208,18 +235,12 @@ parse_kwargs(tpl_parser *p, const kiln_str *bits, size_t n, bool legacy,
 		return kiln__tpl_poom(p), SIZE_MAX;
 	if (n == 0)
 		return 0;
-	for (eq = 0;
-	     eq < bits[0].len && is_word((unsigned char)bits[0].ptr[eq]); eq++)
-		;
-	kwformat = eq > 0 && eq < bits[0].len && bits[0].ptr[eq] == '=';
+	kwformat = is_kwarg(bits[0]);
 	if (!kwformat && (!legacy || n < 3 || !kiln_str_eq_c(bits[1], "as")))
 		return 0;
 	while (i < n) {
 		if (kwformat) {
-			for (eq = 0; eq < bits[i].len &&
-			     is_word((unsigned char)bits[i].ptr[eq]);
-			     eq++)
-				;
+			eq = name_len(bits[i]);
 			if (eq == 0 || eq >= bits[i].len - 1 ||
 			    bits[i].ptr[eq] != '=')
 				break;
@@ -258,6 +279,28 @@ parse_kwargs(tpl_parser *p, const kiln_str *bits, size_t n, bool legacy,
 	return cnt;
 }
 
+/*
+ * Compiles each of bits[0, n) as a filter expression, for the tags that
+ * take a list of values (cycle, firstof, simple tags). The array has a
+ * spare slot, so that n may be 0. NULL after an error.
+ */
+static tpl_fexpr **
+fexpr_list(tpl_parser *p, const kiln_str *bits, size_t n)
+{
+	tpl_fexpr **vals;
+	size_t i;
+
+	vals = kiln_arena_alloc(p->a, (n + 1) * sizeof(*vals));
+	if (vals == NULL)
+		return kiln__tpl_poom(p), NULL;
+	for (i = 0; i < n; i++) {
+		vals[i] = kiln__tpl_fexpr_parse(p, bits[i]);
+		if (vals[i] == NULL)
+			return NULL;
+	}
+	return vals;
+}
+
 /* --- tags ------------------------------------------------------------- */
 
 typedef bool (*tag_fn)(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits,
@@ -294,9 +337,8 @@ tag_if(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
 		if (!kiln_str_eq_c(first_word(end->s), "elif"))
 			break;
 		p->cur = end;
-		cn = split_bits(end->s, cb, TPL_MAX_BITS);
-		if (cn == SIZE_MAX)
-			return kiln__tpl_perr(p, "too many words in tag");
+		if (!tag_bits(p, end->s, cb, &cn))
+			return false;
 		c = kiln__tpl_cond_parse(p, cb + 1, cn - 1);
 	}
 	if (kiln_str_eq_c(end->s, "else")) {
@@ -369,9 +411,9 @@ tag_for(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
 			continue;
 		j = start;
 		k = i;
-		while (j < k && is_space(all.ptr[j]))
+		while (j < k && tpl_space(all.ptr[j]))
 			j++;
-		while (k > j && is_space(all.ptr[k - 1]))
+		while (k > j && tpl_space(all.ptr[k - 1]))
 			k--;
 		if (j == k || memchr(all.ptr + j, ' ', k - j) != NULL ||
 		    memchr(all.ptr + j, '"', k - j) != NULL ||
@@ -558,17 +600,6 @@ tag_include(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
 	return true;
 }
 
-/* True when bit looks like name=value. */
-static bool
-is_kwarg(kiln_str bit)
-{
-	size_t eq;
-
-	for (eq = 0; eq < bit.len && is_word((unsigned char)bit.ptr[eq]); eq++)
-		;
-	return eq > 0 && eq < bit.len && bit.ptr[eq] == '=';
-}
-
 /*
  * {% url 'name' a b %}: positional arguments, kept as binds with empty
  * names; the router fills the rule's arguments with them in order.
@@ -723,7 +754,7 @@ tag_cycle(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
     tpl_node **out)
 {
 	tpl_node *node;
-	size_t i, last = n;
+	size_t last = n;
 
 	if (n < 2)
 		return kiln__tpl_perr(p,
@@ -748,18 +779,33 @@ tag_cycle(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
 			last = n - 2;
 		}
 	}
-	node->u.cycle.vals = kiln_arena_alloc(p->a, last * sizeof(tpl_fexpr *));
+	node->u.cycle.vals = fexpr_list(p, bits + 1, last - 1);
 	if (node->u.cycle.vals == NULL)
-		return kiln__tpl_poom(p);
-	for (i = 1; i < last; i++) {
-		node->u.cycle.vals[i - 1] = kiln__tpl_fexpr_parse(p, bits[i]);
-		if (node->u.cycle.vals[i - 1] == NULL)
-			return false;
-	}
+		return false;
 	node->u.cycle.n = last - 1;
 	if (node->u.cycle.as.len > 0 &&
 	    kiln__ptrs_push(&p->cycles, p->a, node) != KILN_OK)
 		return kiln__tpl_poom(p);
+	*out = node;
+	return true;
+}
+
+/*
+ * The tags that hold a body up to one closer and nothing else to parse
+ * (spaceless, autoescape, verbatim): a new node of kind with the body in
+ * u.autoesc.body.
+ */
+static bool
+body_tag(tpl_parser *p, const tpl_tok *tok, tpl_node_kind kind,
+    const char *const *until, tpl_node **out)
+{
+	tpl_node *node;
+	const tpl_tok *end;
+
+	node = node_new(p, kind, tok);
+	if (node == NULL ||
+	    !parse_body(p, tok, until, &node->u.autoesc.body, &end))
+		return false;
 	*out = node;
 	return true;
 }
@@ -769,17 +815,10 @@ tag_spaceless(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
     tpl_node **out)
 {
 	static const char *const until[] = { "endspaceless", NULL };
-	tpl_node *node;
-	const tpl_tok *end;
 
 	(void)bits;
 	(void)n;
-	node = node_new(p, TPL_N_SPACELESS, tok);
-	if (node == NULL ||
-	    !parse_body(p, tok, until, &node->u.autoesc.body, &end))
-		return false;
-	*out = node;
-	return true;
+	return body_tag(p, tok, TPL_N_SPACELESS, until, out);
 }
 
 static bool
@@ -787,8 +826,6 @@ tag_autoescape(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits,
     size_t n, tpl_node **out)
 {
 	static const char *const until[] = { "endautoescape", NULL };
-	tpl_node *node;
-	const tpl_tok *end;
 
 	if (n != 2)
 		return kiln__tpl_perr(p,
@@ -798,13 +835,9 @@ tag_autoescape(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits,
 		return kiln__tpl_perr(p,
 		    "'autoescape' argument should be 'on' or "
 		    "'off'");
-	node = node_new(p, TPL_N_AUTOESCAPE, tok);
-	if (node == NULL)
+	if (!body_tag(p, tok, TPL_N_AUTOESCAPE, until, out))
 		return false;
-	node->u.autoesc.on = kiln_str_eq_c(bits[1], "on");
-	if (!parse_body(p, tok, until, &node->u.autoesc.body, &end))
-		return false;
-	*out = node;
+	(*out)->u.autoesc.on = kiln_str_eq_c(bits[1], "on");
 	return true;
 }
 
@@ -813,20 +846,16 @@ tag_verbatim(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
     tpl_node **out)
 {
 	static const char *const until[] = { "endverbatim", NULL };
-	tpl_node *node;
-	const tpl_tok *end;
 
 	(void)bits;
 	(void)n;
-	/* The lexer made everything up to the endverbatim text. */
-	node = node_new(p, TPL_N_SPACELESS, tok);
-	if (node == NULL ||
-	    !parse_body(p, tok, until, &node->u.autoesc.body, &end))
+	/*
+	 * The lexer made everything up to the endverbatim text, so the body
+	 * is a plain list of text nodes: render it as an always-on body.
+	 */
+	if (!body_tag(p, tok, TPL_N_AUTOESCAPE, until, out))
 		return false;
-	/* A plain list of text nodes: render it as an always-on body. */
-	node->kind = TPL_N_AUTOESCAPE;
-	node->u.autoesc.on = true;
-	*out = node;
+	(*out)->u.autoesc.on = true;
 	return true;
 }
 
@@ -867,7 +896,6 @@ tag_firstof(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
     tpl_node **out)
 {
 	tpl_node *node;
-	size_t i;
 
 	if (n < 2)
 		return kiln__tpl_perr(p,
@@ -876,14 +904,9 @@ tag_firstof(tpl_parser *p, const tpl_tok *tok, const kiln_str *bits, size_t n,
 	node = node_new(p, TPL_N_FIRSTOF, tok);
 	if (node == NULL)
 		return false;
-	node->u.firstof.vals = kiln_arena_alloc(p->a, n * sizeof(tpl_fexpr *));
+	node->u.firstof.vals = fexpr_list(p, bits + 1, n - 1);
 	if (node->u.firstof.vals == NULL)
-		return kiln__tpl_poom(p);
-	for (i = 1; i < n; i++) {
-		node->u.firstof.vals[i - 1] = kiln__tpl_fexpr_parse(p, bits[i]);
-		if (node->u.firstof.vals[i - 1] == NULL)
-			return false;
-	}
+		return false;
 	node->u.firstof.n = n - 1;
 	*out = node;
 	return true;
@@ -895,7 +918,6 @@ tag_user(tpl_parser *p, const tpl_tag *tag, const tpl_tok *tok,
     const kiln_str *bits, size_t n, tpl_node **out)
 {
 	tpl_node *node;
-	size_t i;
 
 	node = node_new(p, TPL_N_TAG, tok);
 	if (node == NULL)
@@ -905,14 +927,9 @@ tag_user(tpl_parser *p, const tpl_tag *tag, const tpl_tok *tok,
 		node->u.tag.as = bits[n - 1];
 		n -= 2;
 	}
-	node->u.tag.args = kiln_arena_alloc(p->a, n * sizeof(tpl_fexpr *));
+	node->u.tag.args = fexpr_list(p, bits + 1, n - 1);
 	if (node->u.tag.args == NULL)
-		return kiln__tpl_poom(p);
-	for (i = 1; i < n; i++) {
-		node->u.tag.args[i - 1] = kiln__tpl_fexpr_parse(p, bits[i]);
-		if (node->u.tag.args[i - 1] == NULL)
-			return false;
-	}
+		return false;
 	node->u.tag.n = n - 1;
 	*out = node;
 	return true;
@@ -955,9 +972,8 @@ parse_tag(tpl_parser *p, const tpl_tok *tok, tpl_node **out,
 
 	*out = NULL;
 	cmd = first_word(tok->s);
-	n = split_bits(tok->s, bits, TPL_MAX_BITS);
-	if (n == SIZE_MAX)
-		return kiln__tpl_perr(p, "too many words in tag");
+	if (!tag_bits(p, tok->s, bits, &n))
+		return false;
 	for (i = 0; i < sizeof(tag_table) / sizeof(tag_table[0]); i++) {
 		if (kiln_str_eq_c(cmd, tag_table[i].name)) {
 			if (++p->depth > p->env->lim.max_depth)

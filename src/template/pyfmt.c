@@ -144,11 +144,40 @@ float_digits(double f, char *dig, size_t len, int *e)
 	*e = *p == 'e' ? atoi(p + 1) : 0;
 }
 
+/*
+ * Appends the digits dig (exponent e of the first, from float_digits) in
+ * positional notation: "0.000ddd" below 1, else the integer digits padded
+ * with zeros and the rest after a point. point_zero writes a whole
+ * number as repr() does ("12.0"); without it there is no point ("12").
+ */
+static void
+float_positional(kiln_buf *b, const char *dig, int e, bool point_zero)
+{
+	int i, nd;
+
+	nd = (int)strlen(dig);
+	if (e < 0) {
+		kiln_buf_append_c(b, "0.");
+		for (i = 0; i < -e - 1; i++)
+			tpl_putc(b, '0');
+		kiln_buf_append_c(b, dig);
+		return;
+	}
+	for (i = 0; i <= e; i++)
+		tpl_putc(b, i < nd ? dig[i] : '0');
+	if (nd > e + 1) {
+		tpl_putc(b, '.');
+		kiln_buf_append_c(b, dig + e + 1);
+	} else if (point_zero) {
+		kiln_buf_append_c(b, ".0");
+	}
+}
+
 void
 kiln__tpl_float_repr(kiln_buf *b, double f)
 {
 	char dig[32];
-	int e, i, nd;
+	int e, nd;
 
 	if (isnan(f)) {
 		kiln_buf_append_c(b, "nan");
@@ -162,29 +191,16 @@ kiln__tpl_float_repr(kiln_buf *b, double f)
 		tpl_putc(b, '-');
 	float_digits(fabs(f), dig, sizeof(dig), &e);
 	nd = (int)strlen(dig);
-	if (e < -4 || e >= 16) {
-		tpl_putc(b, dig[0]);
-		if (nd > 1) {
-			tpl_putc(b, '.');
-			kiln_buf_append_c(b, dig + 1);
-		}
-		kiln_buf_printf(b, "e%c%02d", e < 0 ? '-' : '+', abs(e));
+	if (e >= -4 && e < 16) {
+		float_positional(b, dig, e, true);
 		return;
 	}
-	if (e < 0) {
-		kiln_buf_append_c(b, "0.");
-		for (i = 0; i < -e - 1; i++)
-			tpl_putc(b, '0');
-		kiln_buf_append_c(b, dig);
-		return;
+	tpl_putc(b, dig[0]);
+	if (nd > 1) {
+		tpl_putc(b, '.');
+		kiln_buf_append_c(b, dig + 1);
 	}
-	for (i = 0; i <= e; i++)
-		tpl_putc(b, i < nd ? dig[i] : '0');
-	tpl_putc(b, '.');
-	if (nd > e + 1)
-		kiln_buf_append_c(b, dig + e + 1);
-	else
-		tpl_putc(b, '0');
+	kiln_buf_printf(b, "e%c%02d", e < 0 ? '-' : '+', abs(e));
 }
 
 /* Django's number_format of a float: its repr, in positional notation. */
@@ -192,7 +208,7 @@ static void
 float_display(kiln_buf *b, double f)
 {
 	char dig[32];
-	int e, i, nd;
+	int e;
 
 	if (isnan(f) || isinf(f) || (fabs(f) >= 1e-4 && fabs(f) < 1e16) ||
 	    f == 0) {
@@ -202,19 +218,7 @@ float_display(kiln_buf *b, double f)
 	if (signbit(f))
 		tpl_putc(b, '-');
 	float_digits(fabs(f), dig, sizeof(dig), &e);
-	nd = (int)strlen(dig);
-	if (e < 0) {
-		kiln_buf_append_c(b, "0.");
-		for (i = 0; i < -e - 1; i++)
-			tpl_putc(b, '0');
-		kiln_buf_append_c(b, dig);
-		return;
-	}
-	for (i = 0; i <= e || i < nd; i++) {
-		if (i == e + 1)
-			tpl_putc(b, '.');
-		tpl_putc(b, i < nd ? dig[i] : '0');
-	}
+	float_positional(b, dig, e, false);
 }
 
 /* Appends Python's repr() of a string. */
@@ -251,11 +255,47 @@ str_repr(kiln_buf *b, kiln_str s)
 
 static void datetime_str(kiln_buf *b, const kiln_val *v, char sep);
 
+/* Appenders of one value or one map key, in repr() or json.dumps form. */
+typedef void (*fmt_val_fn)(kiln_buf *b, const kiln_val *v, size_t depth);
+typedef void (*fmt_key_fn)(kiln_buf *b, kiln_str key);
+
+/*
+ * Appends a list as "[a, b]" or a map as "{k: a}", the punctuation that
+ * repr() and json.dumps share: val appends each item (at depth + 1) and
+ * key each map key, in the caller's dialect.
+ */
+
+static void
+container(kiln_buf *b, const kiln_val *v, size_t depth, fmt_val_fn val,
+    fmt_key_fn key)
+{
+	size_t i;
+
+	if (v->type == KILN_VAL_LIST) {
+		tpl_putc(b, '[');
+		for (i = 0; i < v->u.list.n; i++) {
+			if (i > 0)
+				kiln_buf_append_c(b, ", ");
+			val(b, v->u.list.items[i], depth + 1);
+		}
+		tpl_putc(b, ']');
+		return;
+	}
+	tpl_putc(b, '{');
+	for (i = 0; i < v->u.map.n; i++) {
+		if (i > 0)
+			kiln_buf_append_c(b, ", ");
+		key(b, v->u.map.items[i].key);
+		kiln_buf_append_c(b, ": ");
+		val(b, v->u.map.items[i].val, depth + 1);
+	}
+	tpl_putc(b, '}');
+}
+
 /* Appends repr(v). */
 static void
 repr(kiln_buf *b, const kiln_val *v, size_t depth)
 {
-	size_t i;
 	tpl_tm tm;
 
 	if (depth > 64) {
@@ -268,24 +308,8 @@ repr(kiln_buf *b, const kiln_val *v, size_t depth)
 		str_repr(b, v->u.s);
 		return;
 	case KILN_VAL_LIST:
-		tpl_putc(b, '[');
-		for (i = 0; i < v->u.list.n; i++) {
-			if (i > 0)
-				kiln_buf_append_c(b, ", ");
-			repr(b, v->u.list.items[i], depth + 1);
-		}
-		tpl_putc(b, ']');
-		return;
 	case KILN_VAL_MAP:
-		tpl_putc(b, '{');
-		for (i = 0; i < v->u.map.n; i++) {
-			if (i > 0)
-				kiln_buf_append_c(b, ", ");
-			str_repr(b, v->u.map.items[i].key);
-			kiln_buf_append_c(b, ": ");
-			repr(b, v->u.map.items[i].val, depth + 1);
-		}
-		tpl_putc(b, '}');
+		container(b, v, depth, repr, str_repr);
 		return;
 	case KILN_VAL_DATETIME:
 		kiln__tpl_civil(v->u.dt.secs, v->u.dt.usec, &tm);
@@ -703,7 +727,6 @@ json_str(kiln_buf *b, kiln_str s)
 void
 kiln__tpl_json(kiln_buf *b, const kiln_val *v, size_t depth)
 {
-	size_t i;
 	kiln_buf tmp;
 
 	if (depth > 64) {
@@ -734,24 +757,8 @@ kiln__tpl_json(kiln_buf *b, const kiln_val *v, size_t depth)
 		json_str(b, v->u.s);
 		return;
 	case KILN_VAL_LIST:
-		tpl_putc(b, '[');
-		for (i = 0; i < v->u.list.n; i++) {
-			if (i > 0)
-				kiln_buf_append_c(b, ", ");
-			kiln__tpl_json(b, v->u.list.items[i], depth + 1);
-		}
-		tpl_putc(b, ']');
-		return;
 	case KILN_VAL_MAP:
-		tpl_putc(b, '{');
-		for (i = 0; i < v->u.map.n; i++) {
-			if (i > 0)
-				kiln_buf_append_c(b, ", ");
-			json_str(b, v->u.map.items[i].key);
-			kiln_buf_append_c(b, ": ");
-			kiln__tpl_json(b, v->u.map.items[i].val, depth + 1);
-		}
-		tpl_putc(b, '}');
+		container(b, v, depth, kiln__tpl_json, json_str);
 		return;
 	case KILN_VAL_DATETIME:
 		/* DjangoJSONEncoder: isoformat, microseconds cut to ms. */

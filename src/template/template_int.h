@@ -39,6 +39,31 @@ tpl_putc(kiln_buf *b, char c)
 	tpl_put(b, &c, 1);
 }
 
+/*
+ * The whitespace Python's str.split() and str.strip() use (ASCII only),
+ * shared by the lexer, the tag parser and the filters so that all three
+ * split and strip text the same way.
+ */
+static inline bool
+tpl_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+	    c == '\v';
+}
+
+/* Returns s without leading and trailing tpl_space() (str.strip()). */
+static inline kiln_str
+tpl_strip(kiln_str s)
+{
+	while (s.len > 0 && tpl_space(s.ptr[0])) {
+		s.ptr++;
+		s.len--;
+	}
+	while (s.len > 0 && tpl_space(s.ptr[s.len - 1]))
+		s.len--;
+	return s;
+}
+
 /* --- lexer.c ---------------------------------------------------------- */
 
 typedef enum tpl_tok_kind {
