@@ -31,13 +31,6 @@ is_digit(unsigned char c)
 	return c >= '0' && c <= '9';
 }
 
-static bool
-is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-	    c == '\v';
-}
-
 /* Returns a string literal's value (without quotes, escapes undone). */
 static kiln_val *
 unquote(tpl_parser *p, kiln_str s)
@@ -260,12 +253,12 @@ kiln__tpl_fexpr_parse(tpl_parser *p, kiln_str s)
 	i = n;
 	while (i < s.len) {
 		j = i;
-		while (j < s.len && is_space(s.ptr[j]))
+		while (j < s.len && tpl_space(s.ptr[j]))
 			j++;
 		if (j >= s.len || s.ptr[j] != '|')
 			goto remainder;
 		j++;
-		while (j < s.len && is_space(s.ptr[j]))
+		while (j < s.len && tpl_space(s.ptr[j]))
 			j++;
 		name.ptr = s.ptr + j;
 		while (j < s.len && is_word((unsigned char)s.ptr[j]))

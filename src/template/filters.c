@@ -28,12 +28,6 @@ const kiln_val kiln__tpl_fail = { .type = KILN_VAL_NULL };
 
 /* --- helpers ------------------------------------------------------------ */
 
-static bool
-is_text(const kiln_val *v)
-{
-	return v->type == KILN_VAL_STR || v->type == KILN_VAL_SAFE;
-}
-
 /* A new string value of type t holding s (NULL on ENOMEM). */
 static const kiln_val *
 from_str(kiln_arena *a, kiln_str s, kiln_val_type t)
@@ -443,7 +437,7 @@ f_join(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 	if (v->type == KILN_VAL_LIST) {
 		for (i = 0; i < v->u.list.n; i++) {
 			item = v->u.list.items[i];
-			if (!ae && !is_text(item))
+			if (!ae && !tpl_is_text(item))
 				return v;
 			if (i > 0)
 				kiln_buf_append_str(&b, kiln_buf_str(&sep));
@@ -452,7 +446,7 @@ f_join(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 			else
 				kiln_buf_append_str(&b, item->u.s);
 		}
-	} else if (is_text(v)) {
+	} else if (tpl_is_text(v)) {
 		for (off = 0, i = 0; off < v->u.s.len; off = end, i++) {
 			end = kiln__tpl_utf8_next(v->u.s, off);
 			if (i > 0)
@@ -500,7 +494,7 @@ f_length(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 {
 	(void)arg;
 	(void)ae;
-	if (is_text(v))
+	if (tpl_is_text(v))
 		return kiln_val_int(a, (int64_t)kiln__tpl_utf8_len(v->u.s));
 	return kiln_val_int(a, (int64_t)kiln_val_len(v));
 }
@@ -540,7 +534,7 @@ first_last(kiln_arena *a, const kiln_val *v, bool last)
 			return from_c(a, "");
 		return v->u.list.items[last ? v->u.list.n - 1 : 0];
 	}
-	if (is_text(v)) {
+	if (tpl_is_text(v)) {
 		n = kiln__tpl_utf8_len(v->u.s);
 		if (n == 0)
 			return from_c(a, "");
@@ -642,7 +636,7 @@ f_slice(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 		return v;
 	if (v->type == KILN_VAL_LIST)
 		n = (int64_t)v->u.list.n;
-	else if (is_text(v))
+	else if (tpl_is_text(v))
 		n = (int64_t)kiln__tpl_utf8_len(v->u.s);
 	else
 		return v;
@@ -1038,7 +1032,7 @@ f_add(kiln_arena *a, const kiln_val *v, const kiln_val *arg, bool ae)
 	if (py_int(v, &x) && py_int(arg, &y) &&
 	    !__builtin_add_overflow(x, y, &x))
 		return kiln_val_int(a, x);
-	if (is_text(v) && is_text(arg)) {
+	if (tpl_is_text(v) && tpl_is_text(arg)) {
 		kiln_buf_init(&b, a, v->u.s.len + arg->u.s.len + 1);
 		kiln_buf_append_str(&b, v->u.s);
 		kiln_buf_append_str(&b, arg->u.s);

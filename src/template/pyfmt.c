@@ -783,12 +783,6 @@ is_num(const kiln_val *v)
 	    v->type == KILN_VAL_BOOL;
 }
 
-static bool
-is_text(const kiln_val *v)
-{
-	return v->type == KILN_VAL_STR || v->type == KILN_VAL_SAFE;
-}
-
 static double
 num_of(const kiln_val *v)
 {
@@ -811,7 +805,7 @@ kiln__tpl_eq(const kiln_val *a, const kiln_val *b)
 			    (b->type == KILN_VAL_INT ? b->u.i : b->u.b);
 		return num_of(a) == num_of(b);
 	}
-	if (is_text(a) && is_text(b))
+	if (tpl_is_text(a) && tpl_is_text(b))
 		return kiln_str_eq(a->u.s, b->u.s);
 	if (a->type != b->type)
 		return false;
@@ -863,7 +857,7 @@ kiln__tpl_cmp(const kiln_val *a, const kiln_val *b, bool *ok)
 		}
 		return x < y ? -1 : x > y;
 	}
-	if (is_text(a) && is_text(b)) {
+	if (tpl_is_text(a) && tpl_is_text(b)) {
 		n = a->u.s.len < b->u.s.len ? a->u.s.len : b->u.s.len;
 		r = n > 0 ? memcmp(a->u.s.ptr, b->u.s.ptr, n) : 0;
 		if (r != 0)

@@ -51,6 +51,13 @@ tpl_space(char c)
 	    c == '\v';
 }
 
+/* Whether v is a string (plain or marked safe). */
+static inline bool
+tpl_is_text(const kiln_val *v)
+{
+	return v->type == KILN_VAL_STR || v->type == KILN_VAL_SAFE;
+}
+
 /* Returns s without leading and trailing tpl_space() (str.strip()). */
 static inline kiln_str
 tpl_strip(kiln_str s)
