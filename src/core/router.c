@@ -10,7 +10,8 @@
  *            backtracking matcher (greedy converters, like werkzeug's
  *            regexes) that allocates nothing but the arguments;
  *   regex    a PCRE2 pattern, JIT-compiled, anchored at both ends, run on
- *            the path after the blueprint's literal prefix.
+ *            the path after the blueprint's literal prefix (regex.c holds
+ *            everything that speaks PCRE2).
  *
  * Matching looks up the static table first (a static route wins over a
  * dynamic one for the same path), then tries the dynamic and regex routes
@@ -21,17 +22,15 @@
  *
  * Invariants: every object lives in the router's arena (app lifetime),
  * except PCRE2's, which PCRE2 allocates itself and which arena cleanups
- * release. Matching writes only into the request arena and into the shared
- * PCRE2 match data, which is safe because a worker is single-threaded.
+ * release (see regex.c). Matching writes only into the request arena and
+ * into the shared PCRE2 match data, which is safe because a worker is
+ * single-threaded.
  */
 #include "config.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
 
 #include <kiln/kiln.h>
 
@@ -44,11 +43,6 @@
 /* Bytes a rule's literal text keeps unencoded in a built URL (RFC 3986 pchar).
  */
 #define PCHAR_SAFE "/:@!$&'()*+,;="
-
-/* PCRE2 limits for a match against a hostile path. */
-#define RE_MATCH_LIMIT 1000000
-#define RE_HEAP_LIMIT  4096 /* KiB */
-#define RE_JIT_STACK   (512 * 1024)
 
 /* Methods as bits, in the canonical order of Allow headers. */
 enum {
@@ -104,19 +98,6 @@ typedef struct seg {
 	kiln_str enc;  /* literal: percent-encoded, for url_for */
 } seg;
 
-/* A token of a reversible regex: literal text or a named group. */
-typedef struct retok {
-	bool is_group; /* named group, else literal */
-	kiln_str text; /* unescaped literal, or the group's name */
-	kiln_str enc;  /* literal: percent-encoded */
-} retok;
-
-/* A named group of a regex and the number of its capture. */
-typedef struct regroup {
-	kiln_str name;	/* group name */
-	uint32_t group; /* capture number */
-} regroup;
-
 struct kiln__route {
 	route_kind kind;	  /* how it matches */
 	unsigned methods;	  /* explicit methods (M_*) */
@@ -136,13 +117,8 @@ struct kiln__route {
 	size_t minlen; /* dynamic: shortest path that can match */
 	bool memo;     /* dynamic: backtracking needs a failure memo */
 
-	kiln_str prefix;       /* regex: literal blueprint prefix */
-	pcre2_code *re;	       /* regex: the compiled pattern */
-	regroup *names;	       /* regex: named groups, by name */
-	size_t nnames;	       /* regex: named-group count */
-	retok *toks;	       /* regex: tokens, when reversible */
-	size_t ntoks;	       /* regex: token count */
-	const char *noreverse; /* regex: why url_for cannot build it */
+	kiln_str prefix; /* regex: literal blueprint prefix */
+	kiln__regex *rx; /* regex: the compiled pattern */
 };
 
 /* A slot of an open-addressing hash table; key NULL is empty. */
@@ -160,15 +136,12 @@ typedef struct htab {
 } htab;
 
 struct kiln__router {
-	kiln_arena *a;		    /* everything the router keeps */
-	kiln__ptrs all;		    /* every route, in registration order */
-	kiln__ptrs ordered;	    /* dynamic and regex routes, in order */
-	htab statics;		    /* path -> first static kiln__route */
-	htab names;		    /* endpoint -> kiln__route */
-	pcre2_match_data *md;	    /* shared by every regex route */
-	uint32_t md_pairs;	    /* ovector pairs of md */
-	pcre2_match_context *mctx;  /* limits for matching */
-	pcre2_jit_stack *jit_stack; /* JIT stack shared by every pattern */
+	kiln_arena *a;		 /* everything the router keeps */
+	kiln__ptrs all;		 /* every route, in registration order */
+	kiln__ptrs ordered;	 /* dynamic and regex routes, in order */
+	htab statics;		 /* path -> first static kiln__route */
+	htab names;		 /* endpoint -> kiln__route */
+	kiln__regex_env *rx_env; /* PCRE2 state of the regex routes */
 };
 
 /* State of one dynamic match. */
@@ -180,12 +153,9 @@ typedef struct dmatch {
 	uint8_t *memo;	       /* failed (segment, position) pairs, or NULL */
 } dmatch;
 
-static kiln_err errf(char *err, size_t errlen, kiln_err rc, const char *fmt,
-    ...) KILN_PRINTF(4, 5);
-
 /* Formats the reason for rc into err (which may be NULL) and returns rc. */
-static kiln_err
-errf(char *err, size_t errlen, kiln_err rc, const char *fmt, ...)
+kiln_err
+kiln__router_errf(char *err, size_t errlen, kiln_err rc, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -378,7 +348,7 @@ methods_parse(const char *spec, unsigned *mask, char *err, size_t errlen)
 				break;
 		}
 		if (i == M__MAX)
-			return errf(err, errlen, KILN_EINVAL,
+			return kiln__router_errf(err, errlen, KILN_EINVAL,
 			    "unknown method '%.*s' (known: GET HEAD POST PUT "
 			    "PATCH DELETE OPTIONS)",
 			    (int)(len > 32 ? 32 : len), p);
@@ -386,19 +356,19 @@ methods_parse(const char *spec, unsigned *mask, char *err, size_t errlen)
 		p += len;
 	}
 	if (*mask == 0)
-		return errf(err, errlen, KILN_EINVAL, "no method in '%s'",
-		    spec);
+		return kiln__router_errf(err, errlen, KILN_EINVAL,
+		    "no method in '%s'", spec);
 	return KILN_OK;
 }
 
-/* Percent-encodes s with safe bytes kept into a NUL-terminated slice in a. */
-static kiln_err
-encode_dup(kiln_arena *a, kiln_str s, const char *safe, kiln_str *out)
+/* Percent-encodes s with PCHAR_SAFE kept into a NUL-terminated slice in a. */
+kiln_err
+kiln__router_encode(kiln_arena *a, kiln_str s, kiln_str *out)
 {
 	kiln_buf b;
 
 	kiln_buf_init(&b, a, s.len + 8);
-	if (kiln__pct_encode(&b, s, safe, false) != KILN_OK || b.oom)
+	if (kiln__pct_encode(&b, s, PCHAR_SAFE, false) != KILN_OK || b.oom)
 		return KILN_ENOMEM;
 	*out = kiln_buf_str(&b);
 	return KILN_OK;
@@ -500,7 +470,7 @@ seg_literal(kiln_arena *a, kiln__route *rt, const char *p, size_t len)
 	s->text.ptr = kiln_arena_strndup(a, p, len);
 	s->text.len = len;
 	if (s->text.ptr == NULL ||
-	    encode_dup(a, s->text, PCHAR_SAFE, &s->enc) != KILN_OK)
+	    kiln__router_encode(a, s->text, &s->enc) != KILN_OK)
 		return KILN_ENOMEM;
 	rt->nseg++;
 	rt->minlen += len;
@@ -526,11 +496,11 @@ seg_converter(kiln_arena *a, kiln__route *rt, const char *full, const char *p,
 		name = (kiln_str){ colon + 1, len - (size_t)(colon - p) - 1 };
 	}
 	if (name.len == 0)
-		return errf(err, errlen, KILN_EINVAL,
+		return kiln__router_errf(err, errlen, KILN_EINVAL,
 		    "rule '%s': empty argument name in '<%.*s>'", full,
 		    (int)len, p);
 	if (!is_ident(name))
-		return errf(err, errlen, KILN_EINVAL,
+		return kiln__router_errf(err, errlen, KILN_EINVAL,
 		    "rule '%s': bad argument name '%.*s' (letters, digits "
 		    "and '_')",
 		    full, (int)name.len, name.ptr);
@@ -539,18 +509,18 @@ seg_converter(kiln_arena *a, kiln__route *rt, const char *full, const char *p,
 			break;
 	}
 	if (i == CONV__MAX)
-		return errf(err, errlen, KILN_EINVAL,
+		return kiln__router_errf(err, errlen, KILN_EINVAL,
 		    "rule '%s': unknown converter '%.*s' (known: int str "
 		    "slug uuid path)",
 		    full, (int)cname.len, cname.ptr);
 	for (s = rt->segs; s < rt->segs + rt->nseg; s++) {
 		if (s->is_conv && kiln_str_eq(s->text, name))
-			return errf(err, errlen, KILN_EINVAL,
+			return kiln__router_errf(err, errlen, KILN_EINVAL,
 			    "rule '%s': duplicate argument '%.*s'", full,
 			    (int)name.len, name.ptr);
 	}
 	if (rt->nargs == ROUTER_MAX_ARGS)
-		return errf(err, errlen, KILN_EINVAL,
+		return kiln__router_errf(err, errlen, KILN_EINVAL,
 		    "rule '%s': more than %d arguments", full, ROUTER_MAX_ARGS);
 	s = &rt->segs[rt->nseg++];
 	s->is_conv = true;
@@ -615,7 +585,7 @@ rule_compile(kiln_arena *a, kiln__route *rt, const char *full, char *err,
 	}
 	if (nconv == 0) {
 		rt->kind = KIND_STATIC;
-		return encode_dup(a, kiln_str_c(full), PCHAR_SAFE, &rt->enc);
+		return kiln__router_encode(a, kiln_str_c(full), &rt->enc);
 	}
 	rt->kind = KIND_DYNAMIC;
 	rt->segs = kiln_arena_calloc(a, 2 * nconv + 1, sizeof(*rt->segs));
@@ -628,7 +598,7 @@ rule_compile(kiln_arena *a, kiln__route *rt, const char *full, char *err,
 		}
 		end = strchr(p, '>');
 		if (end == NULL)
-			return errf(err, errlen, KILN_EINVAL,
+			return kiln__router_errf(err, errlen, KILN_EINVAL,
 			    "rule '%s': unclosed '<'", full);
 		rc = seg_literal(a, rt, lit, (size_t)(p - lit));
 		if (rc != KILN_OK)
@@ -649,285 +619,16 @@ rule_compile(kiln_arena *a, kiln__route *rt, const char *full, char *err,
 	return KILN_OK;
 }
 
-/* --- compiling regex rules ------------------------------------------- */
-
-static void
-re_code_free(void *p)
-{
-	pcre2_code_free(p);
-}
-
-/* Releases the router's shared PCRE2 objects (an arena cleanup). */
-static void
-re_router_free(void *p)
-{
-	kiln__router *r = p;
-
-	pcre2_match_data_free(r->md);
-	pcre2_match_context_free(r->mctx);
-	pcre2_jit_stack_free(r->jit_stack);
-	r->md = NULL;
-	r->mctx = NULL;
-	r->jit_stack = NULL;
-}
-
 /*
- * Makes sure the shared match context and match data exist and that the
- * match data has room for pairs captures. These are malloc'ed by PCRE2
- * and released by an arena cleanup: PCRE2 reallocates its heap frames
- * inside the match data, which an arena cannot do.
+ * Compiles a regex rule: the literal prefix is matched (and built) here,
+ * the pattern by regex.c.
  */
 static kiln_err
-re_shared(kiln__router *r, uint32_t pairs)
+re_route(kiln__router *r, kiln__route *rt, const char *prefix, const char *pat,
+    char *err, size_t errlen)
 {
-	pcre2_match_data *md;
-
-	if (r->mctx == NULL) {
-		if (kiln_arena_cleanup_add(r->a, re_router_free, r) != KILN_OK)
-			return KILN_ENOMEM;
-		r->mctx = pcre2_match_context_create(NULL);
-		if (r->mctx == NULL)
-			return KILN_ENOMEM;
-		pcre2_set_match_limit(r->mctx, RE_MATCH_LIMIT);
-		pcre2_set_heap_limit(r->mctx, RE_HEAP_LIMIT);
-		r->jit_stack =
-		    pcre2_jit_stack_create(32 * 1024, RE_JIT_STACK, NULL);
-		if (r->jit_stack != NULL)
-			pcre2_jit_stack_assign(r->mctx, NULL, r->jit_stack);
-	}
-	if (r->md != NULL && r->md_pairs >= pairs)
-		return KILN_OK;
-	md = pcre2_match_data_create(pairs, NULL);
-	if (md == NULL)
-		return KILN_ENOMEM;
-	pcre2_match_data_free(r->md);
-	r->md = md;
-	r->md_pairs = pairs;
-	return KILN_OK;
-}
-
-/*
- * Reads the pattern's named groups into rt->names (sorted by name, as
- * PCRE2's name table is).
- */
-static kiln_err
-re_names(kiln_arena *a, kiln__route *rt)
-{
-	PCRE2_SPTR table;
-	uint32_t count;
-	uint32_t size;
-	uint32_t i;
-	const unsigned char *e;
-
-	if (pcre2_pattern_info(rt->re, PCRE2_INFO_NAMECOUNT, &count) != 0 ||
-	    pcre2_pattern_info(rt->re, PCRE2_INFO_NAMEENTRYSIZE, &size) != 0 ||
-	    pcre2_pattern_info(rt->re, PCRE2_INFO_NAMETABLE, &table) != 0)
-		return KILN_EINVAL;
-	if (count == 0)
-		return KILN_OK;
-	rt->names = kiln_arena_calloc(a, count, sizeof(*rt->names));
-	if (rt->names == NULL)
-		return KILN_ENOMEM;
-	for (i = 0; i < count; i++) {
-		e = table + (size_t)i * size;
-		rt->names[i].group = ((uint32_t)e[0] << 8) | e[1];
-		rt->names[i].name = kiln_str_c((const char *)e + 2);
-		rt->names[i].name.ptr = kiln_arena_strndup(a,
-		    rt->names[i].name.ptr, rt->names[i].name.len);
-		if (rt->names[i].name.ptr == NULL)
-			return KILN_ENOMEM;
-	}
-	rt->nnames = count;
-	return KILN_OK;
-}
-
-/*
- * Skips a group's body from p (just after its opening) to just past its
- * closing ')', honouring escapes and character classes. Returns NULL
- * when the body holds \Q...\E or is unbalanced (then url_for refuses).
- */
-static const char *
-re_skip_group(const char *p)
-{
-	int depth = 1;
-
-	while (*p != '\0' && depth > 0) {
-		if (*p == '\\') {
-			if (p[1] == 'Q' || p[1] == '\0')
-				return NULL;
-			p += 2;
-			continue;
-		}
-		if (*p == '[') {
-			p++;
-			if (*p == '^')
-				p++;
-			if (*p == ']')
-				p++;
-			while (*p != '\0' && *p != ']') {
-				if (*p == '\\' && p[1] != '\0')
-					p++;
-				else if (p[0] == '[' && p[1] == ':' &&
-				    strstr(p + 2, ":]") != NULL)
-					p = strstr(p + 2, ":]") + 1;
-				p++;
-			}
-			if (*p == '\0')
-				return NULL;
-		} else if (*p == '(')
-			depth++;
-		else if (*p == ')')
-			depth--;
-		p++;
-	}
-	return depth == 0 ? p : NULL;
-}
-
-/* Appends a token to rt (toks has room for every byte of the pattern). */
-static kiln_err
-re_tok_add(kiln_arena *a, kiln__route *rt, bool group, const char *p,
-    size_t len)
-{
-	retok *t = &rt->toks[rt->ntoks];
-
-	if (!group && len == 0)
-		return KILN_OK;
-	t->is_group = group;
-	t->text.ptr = kiln_arena_strndup(a, p, len);
-	t->text.len = len;
-	if (t->text.ptr == NULL)
-		return KILN_ENOMEM;
-	if (!group && encode_dup(a, t->text, PCHAR_SAFE, &t->enc) != KILN_OK)
-		return KILN_ENOMEM;
-	rt->ntoks++;
-	return KILN_OK;
-}
-
-/*
- * Reads a named-group opening at p ("(?<n>", "(?P<n>" or "(?'n'") and
- * returns the name's slice, or a zero slice when p opens something else.
- */
-static kiln_str
-re_group_name(const char *p, const char **body)
-{
-	const char *n;
-	char close;
-	size_t len;
-
-	if (strncmp(p, "(?<", 3) == 0 && p[3] != '=' && p[3] != '!') {
-		n = p + 3;
-		close = '>';
-	} else if (strncmp(p, "(?P<", 4) == 0) {
-		n = p + 4;
-		close = '>';
-	} else if (strncmp(p, "(?'", 3) == 0) {
-		n = p + 3;
-		close = '\'';
-	} else
-		return KILN_STR_NULL;
-	len = strcspn(n, close == '>' ? ">" : "'");
-	if (n[len] != close)
-		return KILN_STR_NULL;
-	*body = n + len + 1;
-	return (kiln_str){ n, len };
-}
-
-/*
- * Tokenises a pattern into literal text and named groups for url_for.
- * Returns NULL when it is reversible, else the reason it is not: any
- * regex construct outside a named group other than a leading '^', a
- * trailing '$' and escaped punctuation; a quantified group; a named group
- * used twice or nested. Uses a scratch literal buffer of the pattern's
- * size.
- */
-static const char *
-re_tokenize(kiln_arena *a, kiln__route *rt, const char *pat, bool *oom)
-{
-	size_t plen = strlen(pat);
-	const char *p = pat;
-	const char *body;
-	char *lit;
-	size_t n = 0;
-	size_t i;
-	size_t j;
-	kiln_str name;
-
-	*oom = true;
-	lit = kiln_arena_alloc(a, plen + 1);
-	rt->toks = kiln_arena_calloc(a, plen + 1, sizeof(*rt->toks));
-	if (lit == NULL || rt->toks == NULL)
-		return NULL;
-	*oom = false;
-	if (*p == '^')
-		p++;
-	while (*p != '\0') {
-		if (*p == '$' && p[1] == '\0')
-			break;
-		if (*p == '\\') {
-			if (p[1] == '\0' || is_alpha((unsigned char)p[1]) ||
-			    is_digit((unsigned char)p[1]))
-				return "it uses an escape sequence";
-			lit[n++] = p[1];
-			p += 2;
-			continue;
-		}
-		if (*p == '(') {
-			name = re_group_name(p, &body);
-			if (name.ptr == NULL)
-				return "it has a group that is not a named "
-				       "group";
-			p = re_skip_group(body);
-			if (p == NULL)
-				return "a named group's body cannot be read";
-			if (*p != '\0' && strchr("?*+{", *p) != NULL)
-				return "a named group is repeated or optional";
-			if (re_tok_add(a, rt, false, lit, n) != KILN_OK ||
-			    re_tok_add(a, rt, true, name.ptr, name.len) !=
-				KILN_OK) {
-				*oom = true;
-				return NULL;
-			}
-			n = 0;
-			continue;
-		}
-		if (strchr(".^$|?*+[]{})", *p) != NULL)
-			return "it has a regex operator outside named groups";
-		lit[n++] = *p++;
-	}
-	if (re_tok_add(a, rt, false, lit, n) != KILN_OK) {
-		*oom = true;
-		return NULL;
-	}
-	/* Each named group once, and none nested inside another. */
-	n = 0;
-	for (i = 0; i < rt->ntoks; i++) {
-		if (!rt->toks[i].is_group)
-			continue;
-		n++;
-		for (j = i + 1; j < rt->ntoks; j++) {
-			if (rt->toks[j].is_group &&
-			    kiln_str_eq(rt->toks[i].text, rt->toks[j].text))
-				return "a named group appears twice";
-		}
-	}
-	if (n != rt->nnames)
-		return "a named group appears twice or inside another group";
-	return NULL;
-}
-
-/* Compiles a regex rule: pattern, JIT, names, reversibility. */
-static kiln_err
-re_compile(kiln__router *r, kiln__route *rt, const char *prefix,
-    const char *pat, char *err, size_t errlen)
-{
-	PCRE2_UCHAR msg[256];
-	PCRE2_SIZE off;
-	uint32_t captures;
-	bool oom;
-	int code;
-
 	if (strchr(prefix, '<') != NULL)
-		return errf(err, errlen, KILN_EINVAL,
+		return kiln__router_errf(err, errlen, KILN_EINVAL,
 		    "pattern '%s': the prefix '%s' has a converter, which "
 		    "regex "
 		    "routes do not support",
@@ -937,34 +638,9 @@ re_compile(kiln__router *r, kiln__route *rt, const char *prefix,
 	rt->lead = rt->prefix;
 	rt->minlen = rt->prefix.len;
 	if (rt->prefix.ptr == NULL ||
-	    encode_dup(r->a, rt->prefix, PCHAR_SAFE, &rt->enc) != KILN_OK)
+	    kiln__router_encode(r->a, rt->prefix, &rt->enc) != KILN_OK)
 		return KILN_ENOMEM;
-	rt->re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,
-	    PCRE2_ANCHORED | PCRE2_ENDANCHORED, &code, &off, NULL);
-	if (rt->re == NULL) {
-		if (pcre2_get_error_message(code, msg, sizeof(msg)) < 0)
-			snprintf((char *)msg, sizeof(msg), "error %d", code);
-		return errf(err, errlen, KILN_EINVAL,
-		    "pattern '%s': %s at offset %zu", pat, (char *)msg,
-		    (size_t)off);
-	}
-	if (kiln_arena_cleanup_add(r->a, re_code_free, rt->re) != KILN_OK) {
-		pcre2_code_free(rt->re);
-		rt->re = NULL;
-		return KILN_ENOMEM;
-	}
-	/* Without JIT support the interpreter runs the pattern instead. */
-	(void)pcre2_jit_compile(rt->re, PCRE2_JIT_COMPLETE);
-	if (pcre2_pattern_info(rt->re, PCRE2_INFO_CAPTURECOUNT, &captures) != 0)
-		return errf(err, errlen, KILN_EINVAL,
-		    "pattern '%s': cannot read its captures", pat);
-	if (re_shared(r, captures + 1) != KILN_OK ||
-	    re_names(r->a, rt) != KILN_OK)
-		return KILN_ENOMEM;
-	rt->noreverse = re_tokenize(r->a, rt, pat, &oom);
-	if (oom)
-		return KILN_ENOMEM;
-	return KILN_OK;
+	return kiln__regex_compile(r->a, &r->rx_env, pat, &rt->rx, err, errlen);
 }
 
 /* --- registration ---------------------------------------------------- */
@@ -1032,24 +708,24 @@ kiln__router_add(kiln__router *r, const kiln__route_spec *spec, char *err,
 		other =
 		    htab_get(&r->names, spec->endpoint, strlen(spec->endpoint));
 		if (other != NULL)
-			return errf(err, errlen, KILN_EEXIST,
+			return kiln__router_errf(err, errlen, KILN_EEXIST,
 			    "rule '%s%s': the name '%s' is already used by "
 			    "rule '%s'",
 			    prefix, rule, spec->endpoint, other->display);
 	}
 	if (*prefix != '\0' && *prefix != '/')
-		return errf(err, errlen, KILN_EINVAL,
+		return kiln__router_errf(err, errlen, KILN_EINVAL,
 		    "rule '%s': prefix '%s' must start with '/'", rule, prefix);
 	if (!spec->regex && rule[0] != '/')
-		return errf(err, errlen, KILN_EINVAL,
+		return kiln__router_errf(err, errlen, KILN_EINVAL,
 		    "rule '%s': must start with '/'", rule);
 	rt = kiln_arena_calloc(r->a, 1, sizeof(*rt));
 	if (rt == NULL)
 		return KILN_ENOMEM;
 	if (methods_parse(spec->methods != NULL ? spec->methods : "GET",
 		&rt->methods, merr, sizeof(merr)) != KILN_OK)
-		return errf(err, errlen, KILN_EINVAL, "rule '%s%s': %s", prefix,
-		    rule, merr);
+		return kiln__router_errf(err, errlen, KILN_EINVAL,
+		    "rule '%s%s': %s", prefix, rule, merr);
 	rt->accept = rt->methods | ((rt->methods & M_GET) ? M_HEAD : 0);
 	rt->methods_str = methods_join(r->a, rt->methods);
 	rt->view = spec->view;
@@ -1065,7 +741,7 @@ kiln__router_add(kiln__router *r, const kiln__route_spec *spec, char *err,
 	    (spec->endpoint != NULL && rt->endpoint == NULL))
 		return KILN_ENOMEM;
 	if (spec->regex)
-		rc = re_compile(r, rt, prefix, rule, err, errlen);
+		rc = re_route(r, rt, prefix, rule, err, errlen);
 	else
 		rc = rule_compile(r->a, rt, rt->display, err, errlen);
 	if (rc != KILN_OK)
@@ -1139,8 +815,8 @@ dyn_match(dmatch *st, size_t i, size_t pos)
  * Stores n captured values as m->args (values copied into a, keys the
  * route's names). The array is sized once: no growth on the hot path.
  */
-static kiln_err
-args_set(kiln__match *m, kiln_arena *a, size_t n)
+kiln_err
+kiln__router_args_init(kiln__match *m, kiln_arena *a, size_t n)
 {
 	m->args.items =
 	    kiln_arena_alloc(a, (n > 0 ? n : 1) * sizeof(*m->args.items));
@@ -1151,8 +827,9 @@ args_set(kiln__match *m, kiln_arena *a, size_t n)
 	return KILN_OK;
 }
 
-static kiln_err
-args_add(kiln__match *m, kiln_arena *a, kiln_str key, const char *p, size_t len)
+kiln_err
+kiln__router_args_add(kiln__match *m, kiln_arena *a, kiln_str key,
+    const char *p, size_t len)
 {
 	kiln_kv *kv = &m->args.items[m->args.n];
 
@@ -1200,26 +877,16 @@ dyn_try(const kiln__route *rt, kiln_arena *a, kiln_str path, kiln__match *m)
 		return 0;
 	if (m == NULL)
 		return 1;
-	if (args_set(m, a, rt->nargs) != KILN_OK)
+	if (kiln__router_args_init(m, a, rt->nargs) != KILN_OK)
 		return -1;
 	for (i = 0; i < rt->nseg; i++) {
 		if (rt->segs[i].is_conv &&
-		    args_add(m, a, rt->segs[i].text, caps[rt->segs[i].arg].ptr,
+		    kiln__router_args_add(m, a, rt->segs[i].text,
+			caps[rt->segs[i].arg].ptr,
 			caps[rt->segs[i].arg].len) != KILN_OK)
 			return -1;
 	}
 	return 1;
-}
-
-/*
- * Runs a regex route's pattern on s (the path after the prefix). Returns
- * PCRE2's result: > 0 on a match, otherwise no match (limits and bad
- * UTF-8 under (*UTF) count as no match).
- */
-static int
-re_run(const kiln__router *r, const kiln__route *rt, const char *s, size_t len)
-{
-	return pcre2_match(rt->re, (PCRE2_SPTR)s, len, 0, 0, r->md, r->mctx);
 }
 
 /* Tries a regex route: 1 match (args in m when m != NULL), 0 not, -1 ENOMEM. */
@@ -1227,36 +894,12 @@ static int
 re_try(const kiln__router *r, const kiln__route *rt, kiln_arena *a,
     kiln_str path, kiln__match *m)
 {
-	PCRE2_SIZE *ov;
-	const char *s;
-	size_t g;
-	size_t i;
-
 	if (path.len < rt->prefix.len ||
 	    memcmp(path.ptr, rt->prefix.ptr, rt->prefix.len) != 0)
 		return 0;
-	s = path.ptr + rt->prefix.len;
-	if (re_run(r, rt, s, path.len - rt->prefix.len) <= 0)
-		return 0;
-	if (m == NULL)
-		return 1;
-	if (args_set(m, a, rt->nnames) != KILN_OK)
-		return -1;
-	ov = pcre2_get_ovector_pointer(r->md);
-	for (i = 0; i < rt->nnames; i++) {
-		g = rt->names[i].group;
-		if (ov[2 * g] == PCRE2_UNSET)
-			continue;
-		/* Duplicate names ((?J)) are adjacent: keep the first set. */
-		if (m->args.n > 0 &&
-		    kiln_str_eq(m->args.items[m->args.n - 1].key,
-			rt->names[i].name))
-			continue;
-		if (args_add(m, a, rt->names[i].name, s + ov[2 * g],
-			ov[2 * g + 1] - ov[2 * g]) != KILN_OK)
-			return -1;
-	}
-	return 1;
+	return kiln__regex_match(r->rx_env, rt->rx, a,
+	    (kiln_str){ path.ptr + rt->prefix.len, path.len - rt->prefix.len },
+	    m);
 }
 
 /*
@@ -1386,25 +1029,12 @@ kiln__router_match(const kiln__router *r, kiln_arena *a, kiln_str method,
 
 /* --- building -------------------------------------------------------- */
 
-/* Returns the first value named name in args (may be NULL), or NULL. */
-static const kiln_str *
-arg_find(const kiln_kvs *args, kiln_str name)
-{
-	size_t i;
-
-	if (args == NULL)
-		return NULL;
-	for (i = 0; i < args->n; i++) {
-		if (kiln_str_eq(args->items[i].key, name))
-			return &args->items[i].val;
-	}
-	return NULL;
-}
-
 /* Returns true when name is one of rt's arguments. */
 static bool
 route_has_arg(const kiln__route *rt, kiln_str name)
 {
+	const kiln_str *names;
+	size_t n;
 	size_t i;
 
 	if (rt->kind == KIND_DYNAMIC) {
@@ -1414,9 +1044,9 @@ route_has_arg(const kiln__route *rt, kiln_str name)
 				return true;
 		}
 	} else if (rt->kind == KIND_REGEX) {
-		for (i = 0; i < rt->ntoks; i++) {
-			if (rt->toks[i].is_group &&
-			    kiln_str_eq(rt->toks[i].text, name))
+		n = kiln__regex_args(rt->rx, &names);
+		for (i = 0; i < n; i++) {
+			if (kiln_str_eq(names[i], name))
 				return true;
 		}
 	}
@@ -1456,13 +1086,13 @@ dyn_build(const kiln__route *rt, const kiln_kvs *args, kiln_buf *b, char *err,
 			(void)kiln_buf_append_str(b, s->enc);
 			continue;
 		}
-		v = arg_find(args, s->text);
+		v = kiln_kvs_get(args, s->text);
 		if (v == NULL)
-			return errf(err, errlen, KILN_EINVAL,
+			return kiln__router_errf(err, errlen, KILN_EINVAL,
 			    "url_for('%s'): missing argument '%s'",
 			    rt->endpoint, s->text.ptr);
 		if (!conv_value_ok(s->conv, *v))
-			return errf(err, errlen, KILN_EINVAL,
+			return kiln__router_errf(err, errlen, KILN_EINVAL,
 			    "url_for('%s'): argument '%s' = '%.*s' is not a "
 			    "valid %s",
 			    rt->endpoint, s->text.ptr,
@@ -1471,73 +1101,6 @@ dyn_build(const kiln__route *rt, const kiln_kvs *args, kiln_buf *b, char *err,
 		(void)kiln__pct_encode(b, *v, s->conv == CONV_PATH ? "/" : NULL,
 		    false);
 	}
-	return KILN_OK;
-}
-
-/*
- * Checks that the decoded remainder d matches rt's pattern with each
- * named group capturing exactly the value given for it.
- */
-static bool
-re_verify(const kiln__router *r, const kiln__route *rt, kiln_str d,
-    const kiln_kvs *args)
-{
-	PCRE2_SIZE *ov;
-	const kiln_str *v;
-	size_t g;
-	size_t i;
-
-	if (re_run(r, rt, d.ptr, d.len) <= 0)
-		return false;
-	ov = pcre2_get_ovector_pointer(r->md);
-	for (i = 0; i < rt->nnames; i++) {
-		g = rt->names[i].group;
-		v = arg_find(args, rt->names[i].name);
-		if (v == NULL || ov[2 * g] == PCRE2_UNSET ||
-		    ov[2 * g + 1] - ov[2 * g] != v->len ||
-		    (v->len > 0 && memcmp(d.ptr + ov[2 * g], v->ptr, v->len)))
-			return false;
-	}
-	return true;
-}
-
-/* Builds a regex route's path into b, checking it against the pattern. */
-static kiln_err
-re_build(const kiln__router *r, const kiln__route *rt, kiln_arena *a,
-    const kiln_kvs *args, kiln_buf *b, char *err, size_t errlen)
-{
-	const kiln_str *v;
-	const retok *t;
-	kiln_buf d;
-
-	if (rt->noreverse != NULL)
-		return errf(err, errlen, KILN_EINVAL,
-		    "url_for('%s'): cannot reverse regex route '%s': %s",
-		    rt->endpoint, rt->display, rt->noreverse);
-	kiln_buf_init(&d, a, 64);
-	(void)kiln_buf_append_str(b, rt->enc);
-	for (t = rt->toks; t < rt->toks + rt->ntoks; t++) {
-		if (!t->is_group) {
-			(void)kiln_buf_append_str(&d, t->text);
-			(void)kiln_buf_append_str(b, t->enc);
-			continue;
-		}
-		v = arg_find(args, t->text);
-		if (v == NULL)
-			return errf(err, errlen, KILN_EINVAL,
-			    "url_for('%s'): missing argument '%s'",
-			    rt->endpoint, t->text.ptr);
-		(void)kiln_buf_append_str(&d, *v);
-		(void)kiln__pct_encode(b, *v, "/", false);
-	}
-	if (d.oom)
-		return KILN_ENOMEM;
-	if (!re_verify(r, rt, kiln_buf_str(&d), args))
-		return errf(err, errlen, KILN_EINVAL,
-		    "url_for('%s'): the arguments give '%.*s', which does not "
-		    "match '%s' as given",
-		    rt->endpoint, (int)(d.len > 128 ? 128 : d.len), d.ptr,
-		    rt->display);
 	return KILN_OK;
 }
 
@@ -1552,9 +1115,10 @@ name_positional(const kiln__route *rt, kiln_arena *a, const kiln_kvs **args,
     const char *endpoint, char *err, size_t errlen)
 {
 	const kiln_kvs *in = *args;
+	const kiln_str *groups;
 	kiln_str names[64];
 	kiln_kvs *outv;
-	size_t i, nn = 0, next = 0;
+	size_t i, nn = 0, next = 0, ngroups;
 
 	for (i = 0; i < in->n && in->items[i].key.len > 0; i++)
 		;
@@ -1565,9 +1129,9 @@ name_positional(const kiln__route *rt, kiln_arena *a, const kiln_kvs **args,
 			if (rt->segs[i].is_conv)
 				names[nn++] = rt->segs[i].text;
 	} else if (rt->kind == KIND_REGEX) {
-		for (i = 0; i < rt->ntoks && nn < 64; i++)
-			if (rt->toks[i].is_group)
-				names[nn++] = rt->toks[i].text;
+		ngroups = kiln__regex_args(rt->rx, &groups);
+		for (i = 0; i < ngroups && nn < 64; i++)
+			names[nn++] = groups[i];
 	}
 	outv = kiln_arena_alloc(a, sizeof(*outv));
 	if (outv == NULL)
@@ -1581,7 +1145,7 @@ name_positional(const kiln__route *rt, kiln_arena *a, const kiln_kvs **args,
 			continue;
 		}
 		if (next == nn)
-			return errf(err, errlen, KILN_EINVAL,
+			return kiln__router_errf(err, errlen, KILN_EINVAL,
 			    "url_for('%s'): %zu positional argument%s given, "
 			    "the rule has %zu",
 			    endpoint, next + 1, next + 1 == 1 ? "" : "s", nn);
@@ -1605,7 +1169,8 @@ kiln__router_build(const kiln__router *r, kiln_arena *a, const char *endpoint,
 	    htab_get(&r->names, endpoint, strlen(endpoint)) :
 	    NULL;
 	if (rt == NULL)
-		return errf(err, errlen, KILN_ENOTFOUND, "no route named '%s'",
+		return kiln__router_errf(err, errlen, KILN_ENOTFOUND,
+		    "no route named '%s'",
 		    endpoint != NULL ? endpoint : "(null)");
 	rc = name_positional(rt, a, &args, endpoint, err, errlen);
 	if (rc != KILN_OK)
@@ -1615,14 +1180,17 @@ kiln__router_build(const kiln__router *r, kiln_arena *a, const char *endpoint,
 		(void)kiln_buf_append_str(&b, rt->enc);
 	else if (rt->kind == KIND_DYNAMIC)
 		rc = dyn_build(rt, args, &b, err, errlen);
-	else
-		rc = re_build(r, rt, a, args, &b, err, errlen);
+	else {
+		(void)kiln_buf_append_str(&b, rt->enc);
+		rc = kiln__regex_build(r->rx_env, rt->rx, args, &b,
+		    rt->endpoint, rt->display, err, errlen);
+	}
 	if (rc != KILN_OK)
 		return rc;
 	query_append(rt, args, &b);
 	if (b.oom)
-		return errf(err, errlen, KILN_ENOMEM, "url_for('%s'): %s",
-		    endpoint, kiln_strerror(KILN_ENOMEM));
+		return kiln__router_errf(err, errlen, KILN_ENOMEM,
+		    "url_for('%s'): %s", endpoint, kiln_strerror(KILN_ENOMEM));
 	*out = kiln_buf_str(&b);
 	return KILN_OK;
 }

@@ -93,4 +93,64 @@ typedef void (*kiln__route_visit_fn)(const char *methods, const char *rule,
 void kiln__router_each(const kiln__router *r, kiln__route_visit_fn fn,
     void *data);
 
+/*
+ * Regex routes (src/core/regex.c), used only by src/core/router.c: the
+ * router's one user of PCRE2. A kiln__regex is one compiled pattern; the
+ * kiln__regex_env holds the PCRE2 objects shared by all of a router's
+ * patterns (match data, match context with limits, JIT stack). Both live
+ * in the router's arena, whose cleanups free what PCRE2 allocated.
+ */
+typedef struct kiln__regex kiln__regex;
+typedef struct kiln__regex_env kiln__regex_env;
+
+/*
+ * Compiles pat, anchored at both ends, into *out in a, creating or
+ * growing *env (NULL at first) so that its match data fits the pattern's
+ * captures. A pattern url_for cannot rebuild still compiles; building it
+ * then fails with the reason. Returns KILN_OK, KILN_EINVAL (PCRE2's
+ * message and offset in err) or KILN_ENOMEM.
+ */
+kiln_err kiln__regex_compile(kiln_arena *a, kiln__regex_env **env,
+    const char *pat, kiln__regex **out, char *err, size_t errlen);
+
+/*
+ * Matches all of s against rx. Returns 1 on a match, with the named
+ * groups that took part in m->args (values copied into a) when m is not
+ * NULL; 0 when it does not match (or hits a limit); -1 on ENOMEM.
+ */
+int kiln__regex_match(const kiln__regex_env *env, const kiln__regex *rx,
+    kiln_arena *a, kiln_str s, kiln__match *m);
+
+/*
+ * Sets *names to rx's named groups in the order the pattern has them
+ * (borrowed, app lifetime) and returns how many there are.
+ */
+size_t kiln__regex_args(const kiln__regex *rx, const kiln_str **names);
+
+/*
+ * Appends to b the percent-encoded path rx gives with args (name ->
+ * value, not NULL), then checks that the pattern matches it with each
+ * named group capturing exactly its value. endpoint and display name the
+ * route in messages. Returns KILN_OK, KILN_EINVAL (reason in err) or
+ * KILN_ENOMEM.
+ */
+kiln_err kiln__regex_build(const kiln__regex_env *env, const kiln__regex *rx,
+    const kiln_kvs *args, kiln_buf *b, const char *endpoint,
+    const char *display, char *err, size_t errlen);
+
+/*
+ * Helpers of src/core/router.c that src/core/regex.c shares. errf formats
+ * the reason for rc into err (which may be NULL) and returns rc. encode
+ * percent-encodes a rule's literal text, keeping RFC 3986 pchars, into a
+ * NUL-terminated slice in a. args_init sizes m->args for n arguments once
+ * (no growth while matching); args_add appends key (borrowed) with a copy
+ * of [p, p + len) in a.
+ */
+kiln_err kiln__router_errf(char *err, size_t errlen, kiln_err rc,
+    const char *fmt, ...) KILN_PRINTF(4, 5);
+kiln_err kiln__router_encode(kiln_arena *a, kiln_str s, kiln_str *out);
+kiln_err kiln__router_args_init(kiln__match *m, kiln_arena *a, size_t n);
+kiln_err kiln__router_args_add(kiln__match *m, kiln_arena *a, kiln_str key,
+    const char *p, size_t len);
+
 #endif /* KILN_ROUTER_INT_H */

@@ -255,16 +255,26 @@ b_get_pairs(buf *pb, const char *uri, const char *cl)
 	b_pair(pb, "HTTP_USER_AGENT", "fcgi_hostile");
 }
 
+/*
+ * Appends the PARAMS stream of a GET / (a POST declaring cl unless cl is
+ * ""), or only its first 1/part of the bytes; ended if end.
+ */
+static void
+b_params(buf *b, unsigned id, const char *cl, size_t part, bool end)
+{
+	buf pb = { 0 };
+
+	b_get_pairs(&pb, "/", cl);
+	b_stream(b, T_PARAMS, id, pb.p, pb.len / part, end);
+	b_free(&pb);
+}
+
 /* Appends BEGIN_REQUEST and the ended PARAMS stream of a GET /. */
 static void
 b_get_head(buf *b, unsigned id, unsigned flags, const char *cl)
 {
-	buf pb = { 0 };
-
 	b_begin(b, id, ROLE_RESPONDER, flags);
-	b_get_pairs(&pb, "/", cl);
-	b_stream(b, T_PARAMS, id, pb.p, pb.len, true);
-	b_free(&pb);
+	b_params(b, id, cl, 1, true);
 }
 
 /* Appends a whole valid GET / request. */
@@ -548,30 +558,6 @@ expect_status(const buf *out, int want, int timeout_ms, reply *r, int *rfd)
 	return NULL;
 }
 
-/* The check after every case: GET / answered with 200 within 1 s. */
-static const char *
-probe(void)
-{
-	static char msg[160];
-	const char *res;
-	reply r;
-	buf b = { 0 };
-	int64_t t0;
-
-	b_get(&b, 1, 0);
-	reply_init(&r);
-	t0 = now_ms();
-	res = expect_status(&b, 200, PROBE_MS, &r, NULL);
-	if (res != NULL) {
-		snprintf(msg, sizeof(msg), "probe after the case: %s (%lld ms)",
-		    res, (long long)(now_ms() - t0));
-		res = msg;
-	}
-	reply_free(&r);
-	b_free(&b);
-	return res;
-}
-
 /*
  * Holds `workers` connections at once (every worker pinned), each sent
  * prefix and then, every tick_ms (0: never), the next byte of trickle,
@@ -666,9 +652,11 @@ stall(const buf *prefix, const buf *trickle, int tick_ms, int limit_ms,
  * the server must close the connection without answering (K_CLOSED), or
  * the client closes it right after sending (K_SENT), or `workers`
  * connections send it and hold on until the header deadline closes them
- * (K_STALL). The rest are functions of their own (K_FN).
+ * (K_STALL), or the server must answer it with a given status in time,
+ * after which a t_ function may check the reply further and go on with
+ * the connection (K_STATUS). The rest are functions of their own (K_FN).
  */
-enum { K_CLOSED, K_SENT, K_STALL, K_FN };
+enum { K_CLOSED, K_SENT, K_STALL, K_STATUS, K_FN };
 
 static void
 m_bad_version(buf *b)
@@ -737,12 +725,8 @@ m_begin_bad_length(buf *b)
 static void
 m_params_unended(buf *b)
 {
-	buf pb = { 0 };
-
 	b_begin(b, 1, ROLE_RESPONDER, 0);
-	b_get_pairs(&pb, "/", "");
-	b_stream(b, T_PARAMS, 1, pb.p, pb.len, false);
-	b_free(&pb);
+	b_params(b, 1, "", 1, false);
 }
 
 static void
@@ -813,30 +797,6 @@ m_extra_params(buf *b, const char *extra, size_t n)
 }
 
 static void
-m_duplicate_param(buf *b)
-{
-	m_extra_params(b, "\013\002SCRIPT_NAME/x", 15);
-}
-
-static void
-m_name_with_equals(buf *b)
-{
-	m_extra_params(b, "\017\002DOCUMENT_URI=/x/y", 19);
-}
-
-static void
-m_nul_in_value(buf *b)
-{
-	m_extra_params(b, "\001\003Xa\0b", 6);
-}
-
-static void
-m_empty_name(buf *b)
-{
-	m_extra_params(b, "\000\001v", 3);
-}
-
-static void
 m_many_tiny_params(buf *b)
 {
 	buf pb = { 0 };
@@ -880,18 +840,6 @@ m_body(buf *b, const char *cl, size_t n)
 	memset(body, 'x', sizeof(body));
 	b_get_head(b, 1, 0, cl);
 	b_stream(b, T_STDIN, 1, body, n, true);
-}
-
-static void
-m_body_shorter_than_cl(buf *b)
-{
-	m_body(b, "100", 10);
-}
-
-static void
-m_body_longer_than_cl(buf *b)
-{
-	m_body(b, "10", 100);
 }
 
 static void
@@ -957,27 +905,17 @@ m_data_record(buf *b)
  * libfcgi took them for one and ran the request without params. The
  * padding must be skipped and the real params used.
  */
-static const char *
-c_begin_padding(void)
+static void
+m_begin_padding(buf *b)
 {
-	buf b = { 0 }, pb = { 0 };
-	const char *res;
-	reply r;
 	uint8_t c[8] = { 0, 1, 0 };
 	uint8_t fake[8] = { 1, T_PARAMS, 0, 1, 0, 0, 0, 0 };
 
-	b_rec_v(&b, 1, T_BEGIN, 1, c, 8, 0);
-	b.p[6] = 8;
-	b_put(&b, fake, 8);
-	b_get_pairs(&pb, "/", "");
-	b_stream(&b, T_PARAMS, 1, pb.p, pb.len, true);
-	b_rec(&b, T_STDIN, 1, NULL, 0);
-	reply_init(&r);
-	res = expect_status(&b, 200, PROBE_MS, &r, NULL);
-	reply_free(&r);
-	b_free(&b);
-	b_free(&pb);
-	return res;
+	b_rec_v(b, 1, T_BEGIN, 1, c, 8, 0);
+	b->p[6] = 8;
+	b_put(b, fake, 8);
+	b_params(b, 1, "", 1, true);
+	b_rec(b, T_STDIN, 1, NULL, 0);
 }
 
 /*
@@ -985,213 +923,242 @@ c_begin_padding(void)
  * overflow): answered once, each known variable at most once, and the
  * connection is still good for a request.
  */
-static const char *
-c_get_values_many_names(void)
+static void
+m_get_values_many_names(buf *b)
 {
 	static const char *const names[] = { "FCGI_MAX_CONNS", "FCGI_MAX_REQS",
 		"FCGI_MPXS_CONNS", "FCGI_MAX_CONNS", "FCGI_MAX_REQS",
 		"FCGI_MPXS_CONNS", "AAAAAAAAAAAAAAAA", "BBBBBBBBBBBBBBBB",
 		"CCCCCCCCCCCCCCCC", "DDDDDDDDDDDDDDDD", "EEEEEEEEEEEEEEEE",
 		"FFFFFFFFFFFFFFFF" };
-	buf b = { 0 }, pb = { 0 };
-	const char *res;
-	reply r;
+	buf pb = { 0 };
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		b_pair(&pb, names[i], "");
-	b_rec(&b, T_GET_VALUES, 0, pb.p, pb.len);
-	b_get(&b, 1, 0);
-	reply_init(&r);
-	res = expect_status(&b, 200, PROBE_MS, &r, NULL);
-	if (res == NULL && (r.ngv != 1 || r.gv_pairs_max > 3))
-		res = "GET_VALUES not answered once with at most 3 variables";
-	reply_free(&r);
-	b_free(&b);
+	b_rec(b, T_GET_VALUES, 0, pb.p, pb.len);
+	b_get(b, 1, 0);
 	b_free(&pb);
-	return res;
+}
+
+static const char *
+t_get_values_once(int fd, reply *r)
+{
+	(void)fd;
+	if (r->ngv != 1 || r->gv_pairs_max > 3)
+		return "GET_VALUES not answered once with at most 3 variables";
+	return NULL;
 }
 
 /* 5000 GET_VALUES records, then a request: all answered, bounded. */
-static const char *
-c_get_values_flood(void)
+static void
+m_get_values_flood(buf *b)
 {
-	buf b = { 0 }, pb = { 0 };
-	const char *res;
-	reply r;
+	buf pb = { 0 };
 	int i;
 
 	b_pair(&pb, "FCGI_MPXS_CONNS", "");
 	for (i = 0; i < 5000; i++)
-		b_rec(&b, T_GET_VALUES, 0, pb.p, pb.len);
-	b_get(&b, 1, 0);
-	reply_init(&r);
-	res = expect_status(&b, 200, 3000, &r, NULL);
-	if (res == NULL && r.ngv != 5000)
-		res = "not every GET_VALUES was answered";
-	reply_free(&r);
-	b_free(&b);
+		b_rec(b, T_GET_VALUES, 0, pb.p, pb.len);
+	b_get(b, 1, 0);
 	b_free(&pb);
-	return res;
 }
 
 static const char *
-c_unknown_type(void)
+t_get_values_all(int fd, reply *r)
+{
+	(void)fd;
+	return r->ngv != 5000 ? "not every GET_VALUES was answered" : NULL;
+}
+
+static void
+m_unknown_type(buf *b)
+{
+	b_rec(b, 42, 0, "xyz", 3);
+	b_rec(b, 200, 7, NULL, 0);
+	b_get(b, 1, 0);
+}
+
+static const char *
+t_unknown_type(int fd, reply *r)
+{
+	(void)fd;
+	if (r->nunknown != 2 || r->unknown_type != 200)
+		return "FCGI_UNKNOWN_TYPE not sent for each unknown record";
+	return NULL;
+}
+
+/* Request 2 begun while request 1 is active: refused, 1 answered. */
+static void
+m_multiplexing(buf *b)
+{
+	b_begin(b, 1, ROLE_RESPONDER, 0);
+	b_begin(b, 2, ROLE_RESPONDER, 0);
+	b_params(b, 2, "", 1, true);
+	b_params(b, 1, "", 1, true);
+	b_rec(b, T_STDIN, 2, NULL, 0);
+	b_rec(b, T_STDIN, 1, NULL, 0);
+}
+
+static const char *
+t_multiplexing(int fd, reply *r)
+{
+	exchange(fd, NULL, PROBE_MS, 2, r);
+	if (r->nend != 2 || r->end_id[0] != 2 ||
+	    r->end_proto[0] != ST_CANT_MPX || r->end_id[1] != 1 ||
+	    r->end_proto[1] != 0 || status_of(r) != 200)
+		return "request 2 not refused with CANT_MPX_CONN, or "
+		       "request 1 not answered";
+	return NULL;
+}
+
+/* Half the params of a kept request, then ABORT_REQUEST. */
+static void
+m_abort(buf *b)
+{
+	b_begin(b, 1, ROLE_RESPONDER, KEEP);
+	b_params(b, 1, "", 2, false);
+	b_rec(b, T_ABORT, 1, NULL, 0);
+}
+
+static const char *
+t_abort(int fd, reply *r)
 {
 	buf b = { 0 };
 	const char *res;
-	reply r;
 
-	b_rec(&b, 42, 0, "xyz", 3);
-	b_rec(&b, 200, 7, NULL, 0);
-	b_get(&b, 1, 0);
-	reply_init(&r);
-	res = expect_status(&b, 200, PROBE_MS, &r, NULL);
-	if (res == NULL && (r.nunknown != 2 || r.unknown_type != 200))
-		res = "FCGI_UNKNOWN_TYPE not sent for each unknown record";
-	reply_free(&r);
+	if (r->end_id[0] != 1)
+		return "END_REQUEST for the aborted request missing";
+	if (r->out_len != 0)
+		return "the aborted request was dispatched";
+	b_get(&b, 2, 0);
+	exchange(fd, &b, PROBE_MS, 2, r);
+	res = NULL;
+	if (r->nend != 2 || r->end_id[1] != 2 || status_of(r) != 200)
+		res = "request after ABORT on a kept connection not answered";
 	b_free(&b);
 	return res;
 }
 
+/* Returns why (NULL when it did) unless the server closes fd at once. */
 static const char *
-c_multiplexing_refused(void)
+closes(int fd, reply *r, const char *why)
 {
-	buf b = { 0 }, pb = { 0 };
-	const char *res;
-	reply r;
-	int fd;
+	exchange(fd, NULL, QUICK_MS, 1000, r);
+	return r->eof ? NULL : why;
+}
 
-	b_begin(&b, 1, ROLE_RESPONDER, 0);
-	b_begin(&b, 2, ROLE_RESPONDER, 0);
-	b_get_pairs(&pb, "/", "");
-	b_stream(&b, T_PARAMS, 2, pb.p, pb.len, true);
-	b_stream(&b, T_PARAMS, 1, pb.p, pb.len, true);
-	b_rec(&b, T_STDIN, 2, NULL, 0);
-	b_rec(&b, T_STDIN, 1, NULL, 0);
-	reply_init(&r);
-	res = expect_status(&b, 0, PROBE_MS, &r, &fd);
-	if (res == NULL) {
-		exchange(fd, NULL, PROBE_MS, 2, &r);
-		if (r.nend != 2 || r.end_id[0] != 2 ||
-		    r.end_proto[0] != ST_CANT_MPX || r.end_id[1] != 1 ||
-		    r.end_proto[1] != 0 || status_of(&r) != 200)
-			res = "request 2 not refused with CANT_MPX_CONN, or "
-			      "request 1 not answered";
-	}
-	close(fd);
-	reply_free(&r);
-	b_free(&b);
-	b_free(&pb);
-	return res;
+static void
+m_authorizer(buf *b)
+{
+	b_begin(b, 1, ROLE_AUTHORIZER, 0);
 }
 
 static const char *
-c_abort_request(void)
+t_unknown_role(int fd, reply *r)
 {
-	buf b = { 0 }, pb = { 0 };
-	const char *res;
-	reply r;
-	int fd;
-
-	b_begin(&b, 1, ROLE_RESPONDER, KEEP);
-	b_get_pairs(&pb, "/", "");
-	b_stream(&b, T_PARAMS, 1, pb.p, pb.len / 2, false);
-	b_rec(&b, T_ABORT, 1, NULL, 0);
-	reply_init(&r);
-	res = expect_status(&b, 0, PROBE_MS, &r, &fd);
-	if (res == NULL && r.end_id[0] != 1)
-		res = "END_REQUEST for the aborted request missing";
-	if (res == NULL && r.out_len != 0)
-		res = "the aborted request was dispatched";
-	if (res == NULL) {
-		b.len = 0;
-		b_get(&b, 2, 0);
-		exchange(fd, &b, PROBE_MS, 2, &r);
-		if (r.nend != 2 || r.end_id[1] != 2 || status_of(&r) != 200)
-			res = "request after ABORT on a kept connection not "
-			      "answered";
-	}
-	close(fd);
-	reply_free(&r);
-	b_free(&b);
-	b_free(&pb);
-	return res;
-}
-
-static const char *
-c_unknown_role(void)
-{
-	buf b = { 0 };
-	const char *res;
-	reply r;
-	int fd;
-
-	b_begin(&b, 1, ROLE_AUTHORIZER, 0);
-	reply_init(&r);
-	res = expect_status(&b, 0, PROBE_MS, &r, &fd);
-	if (res == NULL && r.end_proto[0] != ST_UNKNOWN_ROLE)
-		res = "not refused with FCGI_UNKNOWN_ROLE";
-	if (res == NULL) {
-		exchange(fd, NULL, QUICK_MS, 1000, &r);
-		if (!r.eof)
-			res = "connection not closed after the refusal";
-	}
-	close(fd);
-	reply_free(&r);
-	b_free(&b);
-	return res;
+	if (r->end_proto[0] != ST_UNKNOWN_ROLE)
+		return "not refused with FCGI_UNKNOWN_ROLE";
+	return closes(fd, r, "connection not closed after the refusal");
 }
 
 /* A body just over max_body is read to its end and answered 413. */
-static const char *
-c_body_over_limit(void)
+static void
+m_body_over_limit(buf *b)
 {
-	buf b = { 0 };
-	const char *res;
 	char cl[32], *body;
 	size_t n;
-	reply r;
 
 	n = (size_t)max_body + 1000;
 	snprintf(cl, sizeof(cl), "%zu", n);
 	body = calloc(1, n);
 	if (body == NULL)
 		die("calloc");
-	b_get_head(&b, 1, 0, cl);
-	b_stream(&b, T_STDIN, 1, body, n, true);
-	reply_init(&r);
-	res = expect_status(&b, 413, 3000, &r, NULL);
-	reply_free(&r);
+	b_get_head(b, 1, 0, cl);
+	b_stream(b, T_STDIN, 1, body, n, true);
 	free(body);
-	b_free(&b);
-	return res;
 }
 
 /* CONTENT_LENGTH of 1 GiB: answered 413 at once, the body never read. */
-static const char *
-c_body_declared_huge(void)
+static void
+m_body_declared_huge(buf *b)
 {
-	buf b = { 0 };
-	const char *res;
 	char chunk[4096];
-	reply r;
-	int fd;
 
 	memset(chunk, 'x', sizeof(chunk));
-	b_get_head(&b, 1, 0, "1073741824");
-	b_rec(&b, T_STDIN, 1, chunk, sizeof(chunk));
-	reply_init(&r);
-	res = expect_status(&b, 413, PROBE_MS, &r, &fd);
-	if (res == NULL) {
-		exchange(fd, NULL, QUICK_MS, 1000, &r);
-		if (!r.eof)
-			res = "connection not closed after the 413";
+	b_get_head(b, 1, 0, "1073741824");
+	b_rec(b, T_STDIN, 1, chunk, sizeof(chunk));
+}
+
+static const char *
+t_closed_after_413(int fd, reply *r)
+{
+	return closes(fd, r, "connection not closed after the 413");
+}
+
+static void
+m_get(buf *b)
+{
+	b_get(b, 1, 0);
+}
+
+/*
+ * After the answer, a trickle of junk: the connection is closed at once
+ * (no lingering close reading the junk).
+ */
+static const char *
+t_linger(int fd, reply *r)
+{
+	int64_t t;
+	int i;
+
+	t = now_ms();
+	for (i = 0; i < 40 && !r->eof; i++) {
+		if (send(fd, "j", 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
+		    errno != EAGAIN)
+			break;
+		exchange(fd, NULL, 50, 1000, r);
 	}
-	close(fd);
-	reply_free(&r);
-	b_free(&b);
-	return res;
+	if (!r->eof && i >= 40)
+		return "connection kept open while the peer trickled";
+	if (now_ms() - t > QUICK_MS)
+		return "connection closed only after more than 1 s";
+	return NULL;
+}
+
+/* Two keep-conn requests in one write: both answered. */
+static void
+m_two_kept(buf *b)
+{
+	b_get(b, 1, KEEP);
+	b_get(b, 2, KEEP);
+}
+
+static const char *
+t_both_answered(int fd, reply *r)
+{
+	exchange(fd, NULL, PROBE_MS, 2, r);
+	if (r->nend != 2 || r->end_id[1] != 2 || count_200(r) != 2)
+		return "second pipelined request not answered";
+	return NULL;
+}
+
+/* A request on a connection whose previous one did not ask to keep it. */
+static void
+m_two_unkept(buf *b)
+{
+	b_get(b, 1, 0);
+	b_get(b, 2, 0);
+}
+
+static const char *
+t_closed_after_one(int fd, reply *r)
+{
+	exchange(fd, NULL, QUICK_MS, 2, r);
+	if (!r->eof || r->nend != 1)
+		return "connection not closed after a request without "
+		       "FCGI_KEEP_CONN";
+	return NULL;
 }
 
 /* A valid request a byte at a time, 1 ms apart: answered. */
@@ -1268,165 +1235,115 @@ c_keepalive_idle(void)
 	return stall(&none, NULL, 0, idle_ms + SLACK_MS, true);
 }
 
-/*
- * A request followed by a trickle of junk: answered, then closed at once
- * (no lingering close reading the junk).
- */
-static const char *
-c_linger_trickle(void)
-{
-	buf b = { 0 };
-	const char *res;
-	int64_t t;
-	reply r;
-	int fd, i;
-
-	b_get(&b, 1, 0);
-	reply_init(&r);
-	res = expect_status(&b, 200, PROBE_MS, &r, &fd);
-	t = now_ms();
-	for (i = 0; res == NULL && i < 40 && !r.eof; i++) {
-		if (send(fd, "j", 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
-		    errno != EAGAIN)
-			break;
-		exchange(fd, NULL, 50, 1000, &r);
-	}
-	if (res == NULL && (!r.eof && i >= 40))
-		res = "connection kept open while the peer trickled";
-	if (res == NULL && now_ms() - t > QUICK_MS)
-		res = "connection closed only after more than 1 s";
-	close(fd);
-	reply_free(&r);
-	b_free(&b);
-	return res;
-}
-
-/* Two keep-conn requests in one write: both answered. */
-static const char *
-c_pipelined_keep_conn(void)
-{
-	buf b = { 0 };
-	const char *res;
-	reply r;
-	int fd;
-
-	b_get(&b, 1, KEEP);
-	b_get(&b, 2, KEEP);
-	reply_init(&r);
-	res = expect_status(&b, 200, PROBE_MS, &r, &fd);
-	if (res == NULL) {
-		exchange(fd, NULL, PROBE_MS, 2, &r);
-		if (r.nend != 2 || r.end_id[1] != 2 || count_200(&r) != 2)
-			res = "second pipelined request not answered";
-	}
-	close(fd);
-	reply_free(&r);
-	b_free(&b);
-	return res;
-}
-
-/* A request on a connection whose previous one did not ask to keep it. */
-static const char *
-c_reuse_without_keep(void)
-{
-	buf b = { 0 };
-	const char *res;
-	reply r;
-	int fd;
-
-	b_get(&b, 1, 0);
-	b_get(&b, 2, 0);
-	reply_init(&r);
-	res = expect_status(&b, 200, PROBE_MS, &r, &fd);
-	if (res == NULL) {
-		exchange(fd, NULL, QUICK_MS, 2, &r);
-		if (!r.eof || r.nend != 1)
-			res = "connection not closed after a request without "
-			      "FCGI_KEEP_CONN";
-	}
-	close(fd);
-	reply_free(&r);
-	b_free(&b);
-	return res;
-}
-
 typedef struct hcase {
-	const char *name;	 /* printed */
-	int kind;		 /* K_* */
-	void (*build)(buf *b);	 /* the bytes, unless K_FN */
+	const char *name;      /* printed */
+	int kind;	       /* K_* */
+	void (*build)(buf *b); /* the bytes (unless K_FN or with) */
+	void (*with)(buf *b, const char *arg, size_t n); /* or these */
+	const char *arg; /* with: its argument */
+	size_t n;	 /* with: and the other */
+	int want;	 /* K_STATUS: the status, 0 any END_REQUEST */
+	int ms;		 /* K_STATUS: time allowed for it */
+	const char *(*then)(int fd, reply *r); /* K_STATUS: more, or NULL */
 	const char *(*fn)(void); /* K_FN: NULL on success, else why */
 } hcase;
 
-#define CLOSED(n, m)                 \
-	{                            \
-		n, K_CLOSED, m, NULL \
-	}
-#define SENT(n, m)                 \
-	{                          \
-		n, K_SENT, m, NULL \
-	}
-#define STALL(n, m)                 \
-	{                           \
-		n, K_STALL, m, NULL \
-	}
-#define FN(n, f)                 \
-	{                        \
-		n, K_FN, NULL, f \
-	}
+#define CLOSED(c, m) .name = c, .kind = K_CLOSED, .build = m
+#define WITH(c, m, a, len) \
+	.name = c, .kind = K_CLOSED, .with = m, .arg = a, .n = len
+#define SENT(c, m)  .name = c, .kind = K_SENT, .build = m
+#define STALL(c, m) .name = c, .kind = K_STALL, .build = m
+#define STATUS(c, m, w, t, f) \
+	.name = c, .kind = K_STATUS, .build = m, .want = w, .ms = t, .then = f
+#define FN(c, f) .name = c, .kind = K_FN, .fn = f
 
 static const hcase cases[] = {
-	CLOSED("bad_version", m_bad_version),
-	CLOSED("version_zero", m_version_zero),
-	CLOSED("request_id_0_begin", m_id0_begin),
-	CLOSED("request_id_0_params", m_id0_params),
-	CLOSED("request_id_0_stdin", m_id0_stdin),
-	SENT("truncated_header_close", m_truncated_header),
-	STALL("truncated_header_stall", m_truncated_header),
-	SENT("content_past_record_close", m_past_record),
-	STALL("content_past_record_stall", m_past_record),
-	CLOSED("begin_bad_length", m_begin_bad_length),
-	FN("begin_padding_skipped", c_begin_padding),
-	CLOSED("params_unended_then_stdin", m_params_unended_then_stdin),
-	STALL("params_unended_stall", m_params_unended),
-	STALL("stdin_unended_stall", m_stdin_unended),
-	CLOSED("length_int_max_pair", m_length_int_max_pair),
-	CLOSED("length_sum_past_int_max", m_length_sum_past_int_max),
-	CLOSED("length_past_record", m_length_past_record),
-	FN("get_values_many_names", c_get_values_many_names),
-	FN("get_values_flood", c_get_values_flood),
-	FN("unknown_type", c_unknown_type),
-	CLOSED("server_sends_stdout", m_server_sends_stdout),
-	FN("multiplexing_refused", c_multiplexing_refused),
-	FN("abort_request", c_abort_request),
-	FN("unknown_role", c_unknown_role),
-	CLOSED("duplicate_param", m_duplicate_param),
-	CLOSED("name_with_equals", m_name_with_equals),
-	CLOSED("nul_in_value", m_nul_in_value),
-	CLOSED("empty_name", m_empty_name),
-	CLOSED("many_tiny_params", m_many_tiny_params),
-	CLOSED("params_one_mib", m_params_one_mib),
-	CLOSED("body_shorter_than_cl", m_body_shorter_than_cl),
-	CLOSED("body_longer_than_cl", m_body_longer_than_cl),
-	FN("body_over_limit", c_body_over_limit),
-	FN("body_declared_huge", c_body_declared_huge),
-	SENT("closed_after_begin", m_begin_keep),
-	SENT("closed_mid_params", m_mid_params),
-	SENT("closed_mid_body", m_mid_body),
-	SENT("empty_connection", m_nothing),
-	CLOSED("garbage", m_garbage),
-	CLOSED("http_request", m_http_request),
-	CLOSED("data_record", m_data_record),
-	FN("byte_trickle_fast", c_byte_trickle_fast),
-	FN("byte_trickle_slow", c_byte_trickle_slow),
-	FN("body_trickle", c_body_trickle),
-	STALL("begin_then_stall", m_begin_keep),
-	FN("keepalive_idle", c_keepalive_idle),
-	FN("linger_trickle", c_linger_trickle),
-	FN("pipelined_keep_conn", c_pipelined_keep_conn),
-	FN("reuse_without_keep", c_reuse_without_keep),
+	{ CLOSED("bad_version", m_bad_version) },
+	{ CLOSED("version_zero", m_version_zero) },
+	{ CLOSED("request_id_0_begin", m_id0_begin) },
+	{ CLOSED("request_id_0_params", m_id0_params) },
+	{ CLOSED("request_id_0_stdin", m_id0_stdin) },
+	{ SENT("truncated_header_close", m_truncated_header) },
+	{ STALL("truncated_header_stall", m_truncated_header) },
+	{ SENT("content_past_record_close", m_past_record) },
+	{ STALL("content_past_record_stall", m_past_record) },
+	{ CLOSED("begin_bad_length", m_begin_bad_length) },
+	{ STATUS("begin_padding_skipped", m_begin_padding, 200, PROBE_MS,
+	    NULL) },
+	{ CLOSED("params_unended_then_stdin", m_params_unended_then_stdin) },
+	{ STALL("params_unended_stall", m_params_unended) },
+	{ STALL("stdin_unended_stall", m_stdin_unended) },
+	{ CLOSED("length_int_max_pair", m_length_int_max_pair) },
+	{ CLOSED("length_sum_past_int_max", m_length_sum_past_int_max) },
+	{ CLOSED("length_past_record", m_length_past_record) },
+	{ STATUS("get_values_many_names", m_get_values_many_names, 200,
+	    PROBE_MS, t_get_values_once) },
+	{ STATUS("get_values_flood", m_get_values_flood, 200, 3000,
+	    t_get_values_all) },
+	{ STATUS("unknown_type", m_unknown_type, 200, PROBE_MS,
+	    t_unknown_type) },
+	{ CLOSED("server_sends_stdout", m_server_sends_stdout) },
+	{ STATUS("multiplexing_refused", m_multiplexing, 0, PROBE_MS,
+	    t_multiplexing) },
+	{ STATUS("abort_request", m_abort, 0, PROBE_MS, t_abort) },
+	{ STATUS("unknown_role", m_authorizer, 0, PROBE_MS, t_unknown_role) },
+	{ WITH("duplicate_param", m_extra_params, "\013\002SCRIPT_NAME/x",
+	    15) },
+	{ WITH("name_with_equals", m_extra_params, "\017\002DOCUMENT_URI=/x/y",
+	    19) },
+	{ WITH("nul_in_value", m_extra_params, "\001\003Xa\0b", 6) },
+	{ WITH("empty_name", m_extra_params, "\000\001v", 3) },
+	{ CLOSED("many_tiny_params", m_many_tiny_params) },
+	{ CLOSED("params_one_mib", m_params_one_mib) },
+	{ WITH("body_shorter_than_cl", m_body, "100", 10) },
+	{ WITH("body_longer_than_cl", m_body, "10", 100) },
+	{ STATUS("body_over_limit", m_body_over_limit, 413, 3000, NULL) },
+	{ STATUS("body_declared_huge", m_body_declared_huge, 413, PROBE_MS,
+	    t_closed_after_413) },
+	{ SENT("closed_after_begin", m_begin_keep) },
+	{ SENT("closed_mid_params", m_mid_params) },
+	{ SENT("closed_mid_body", m_mid_body) },
+	{ SENT("empty_connection", m_nothing) },
+	{ CLOSED("garbage", m_garbage) },
+	{ CLOSED("http_request", m_http_request) },
+	{ CLOSED("data_record", m_data_record) },
+	{ FN("byte_trickle_fast", c_byte_trickle_fast) },
+	{ FN("byte_trickle_slow", c_byte_trickle_slow) },
+	{ FN("body_trickle", c_body_trickle) },
+	{ STALL("begin_then_stall", m_begin_keep) },
+	{ FN("keepalive_idle", c_keepalive_idle) },
+	{ STATUS("linger_trickle", m_get, 200, PROBE_MS, t_linger) },
+	{ STATUS("pipelined_keep_conn", m_two_kept, 200, PROBE_MS,
+	    t_both_answered) },
+	{ STATUS("reuse_without_keep", m_two_unkept, 200, PROBE_MS,
+	    t_closed_after_one) },
 };
 
-/* Runs one case (not the probe). Returns NULL or why it failed. */
+/*
+ * Runs a K_STATUS case's bytes on a new connection: the answer, then
+ * its t_ function (which gets the connection, kept open for it).
+ */
+static const char *
+status_case(const hcase *c, const buf *b)
+{
+	const char *res;
+	reply r;
+	int fd;
+
+	reply_init(&r);
+	if (c->then == NULL)
+		res = expect_status(b, c->want, c->ms, &r, NULL);
+	else {
+		res = expect_status(b, c->want, c->ms, &r, &fd);
+		if (res == NULL)
+			res = c->then(fd, &r);
+		close(fd);
+	}
+	reply_free(&r);
+	return res;
+}
+
+/* Runs one case. Returns NULL or why it failed. */
 static const char *
 run_case(const hcase *c)
 {
@@ -1435,14 +1352,39 @@ run_case(const hcase *c)
 
 	if (c->kind == K_FN)
 		return c->fn();
-	c->build(&b);
+	if (c->with != NULL)
+		c->with(&b, c->arg, c->n);
+	else
+		c->build(&b);
 	if (c->kind == K_CLOSED)
 		res = expect_closed(&b);
 	else if (c->kind == K_SENT)
 		res = send_and_close(&b);
+	else if (c->kind == K_STATUS)
+		res = status_case(c, &b);
 	else
 		res = stall(&b, NULL, 0, header_ms + SLACK_MS, false);
 	b_free(&b);
+	return res;
+}
+
+/* The check after every case: GET / answered with 200 within 1 s. */
+static const char *
+probe(void)
+{
+	static const hcase get = { STATUS("probe", m_get, 200, PROBE_MS,
+	    NULL) };
+	static char msg[160];
+	const char *res;
+	int64_t t0;
+
+	t0 = now_ms();
+	res = run_case(&get);
+	if (res != NULL) {
+		snprintf(msg, sizeof(msg), "probe after the case: %s (%lld ms)",
+		    res, (long long)(now_ms() - t0));
+		res = msg;
+	}
 	return res;
 }
 
