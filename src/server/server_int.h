@@ -234,6 +234,13 @@ int kiln__worker_run(kiln_app *app, const kiln__transport_ops *tp,
     const kiln__transport_cfg *cfg, kiln__slot *slot, kiln__board *board,
     uint64_t max_requests);
 
+/*
+ * Ends a request in the worker loop: resets its arena a and, when the
+ * arena had grown past 256 KiB, hands the heap's free pages back to the
+ * system (glibc's malloc_trim).
+ */
+void kiln__worker_end_request(kiln_arena *a);
+
 /* The serve and status commands (src/cli/serve.c). */
 int kiln__cmd_serve(kiln_app *app, int argc, char **argv);
 int kiln__cmd_status(kiln_app *app, int argc, char **argv);

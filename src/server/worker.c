@@ -134,14 +134,14 @@ slot_busy(kiln__slot *slot, const kiln_kvs *params)
 #define TRIM_AFTER (256 * 1024)
 
 /*
- * Ends a request: frees its arena. After a large one (a 500-row JSON
- * list, a big upload) malloc keeps the freed blocks in its heap and the
- * worker's RSS stays at the request's high-water mark for the worker's
- * life; malloc_trim gives those pages back. Small requests skip it (it
- * walks the heap).
+ * After a large request (a 500-row JSON list, a big upload) malloc keeps
+ * the freed blocks in its heap, and when anything allocated later sits
+ * above them the worker's RSS stays at the request's high-water mark for
+ * the worker's life; malloc_trim gives those pages back. Small requests
+ * skip it (it walks the heap).
  */
-static void
-end_request(kiln_arena *a)
+void
+kiln__worker_end_request(kiln_arena *a)
 {
 	bool big = kiln_arena_used(a) > TRIM_AFTER;
 
@@ -215,7 +215,7 @@ kiln__worker_run(kiln_app *app, const kiln__transport_ops *tp,
 			kiln__note_slow(board, slot, ms, false);
 		slot->requests++;
 		__atomic_fetch_add(&board->accepted, 1, __ATOMIC_RELAXED);
-		end_request(a);
+		kiln__worker_end_request(a);
 	}
 	status = 0;
 err:

@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -47,6 +48,84 @@ connect_unix(const char *path)
 	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
 	return fd;
 }
+
+/*
+ * Whether malloc is glibc's own heap here, which the trim test below
+ * needs: not under ASan, not with arena debugging.
+ */
+#if defined(__GLIBC__) && !defined(KILN_ARENA_DEBUG) && \
+    !defined(__SANITIZE_ADDRESS__)
+#define TRIM_TESTABLE 1
+#else
+#define TRIM_TESTABLE 0
+#endif
+
+#if TRIM_TESTABLE
+/* This process's resident set in KiB (/proc/self/statm), or -1. */
+static long
+rss_kib(void)
+{
+	long pages = -1, res = -1;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f == NULL)
+		return -1;
+	if (fscanf(f, "%ld %ld", &pages, &res) != 2)
+		res = -1;
+	fclose(f);
+	return res < 0 ? -1 : res * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* Grows a to about 16 MiB in 4 KiB objects, each written. */
+static void
+grow_16m(kiln_arena *a)
+{
+	char *p;
+	size_t i;
+
+	for (i = 0; i < 16 * 1024 * 1024 / 4096; i++) {
+		ck_assert_ptr_nonnull(p = kiln_arena_alloc(a, 4096));
+		memset(p, 'x', 4096);
+	}
+}
+
+#endif
+
+/*
+ * A large request in a worker. The arena's blocks come from malloc's
+ * heap; when something allocated after them outlives the request (a
+ * statement cache entry, say; here a 100 KiB block carved from the top
+ * of the heap), freeing the arena leaves them free below it, and free()
+ * alone cannot give them back (the heap only shrinks from its top).
+ * Ending the request hands the pages back. Under ASan or arena debugging
+ * malloc is not glibc's heap: nothing to check.
+ */
+START_TEST(test_server_worker_trims_after_large_request)
+{
+#if TRIM_TESTABLE
+	kiln_arena *a = kiln_arena_new(16384);
+	long before, grown, after;
+	char *survivor;
+
+	ck_assert_ptr_nonnull(a);
+	before = rss_kib();
+	grow_16m(a);
+	/* Larger than any free fragment: carved from the top of the heap. */
+	survivor = malloc(100 * 1024);
+	ck_assert_ptr_nonnull(survivor);
+	memset(survivor, 'y', 100 * 1024);
+	grown = rss_kib();
+	ck_assert_int_gt(grown - before, 12 * 1024);
+	kiln__worker_end_request(a);
+	after = rss_kib();
+	ck_assert_msg(grown - after > 12 * 1024,
+	    "RSS %ld KiB before, %ld with the arena grown, %ld after", before,
+	    grown, after);
+	free(survivor);
+	kiln_arena_free(a);
+#endif
+}
+END_TEST
 
 START_TEST(test_server_listen_unix_mode)
 {
@@ -285,6 +364,7 @@ server_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, test_server_listen_unix_mode);
+	tcase_add_test(tc, test_server_worker_trims_after_large_request);
 	tcase_add_test(tc, test_server_listen_refuses_live_socket);
 	tcase_add_test(tc, test_server_listen_bad_specs);
 	tcase_add_test(tc, test_server_listen_queue_unix);
