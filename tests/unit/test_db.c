@@ -506,6 +506,66 @@ START_TEST(test_db_router_chain)
 }
 END_TEST
 
+/* KiB of libcrypto resident in this process (/proc/self/smaps), or -1. */
+static long
+crypto_kib(void)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	unsigned long lo, hi;
+	char line[512];
+	bool in = false;
+	long kib = 0, v;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2)
+			in = strstr(line, "libcrypto") != NULL;
+		else if (in && sscanf(line, "Rss: %ld", &v) == 1)
+			kib += v;
+	}
+	fclose(f);
+	return kib;
+}
+
+/*
+ * MariaDB only: a worker forked after the master's init_master connects
+ * and queries without setting MariaDB's client (and with it OpenSSL) up
+ * for itself, so it touches little of libcrypto: about 0.4 MiB, against
+ * 2.5 MiB when each worker did the set-up.
+ */
+START_TEST(test_db_mysql_prefork_client)
+{
+	const char *url = getenv("KILN_TEST_MYSQL_URL");
+	kiln_app *app = app_with(url, NULL);
+	kiln_db_conn *c;
+	int status;
+	long kib;
+	pid_t pid;
+
+	OK(kiln__exts_init_master(app));
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (kiln__exts_init_worker(app) != KILN_OK ||
+		    (c = kiln_db_conn_get(app, NULL)) == NULL ||
+		    kiln_db_exec(c, "SELECT 1") != KILN_OK)
+			_exit(2);
+		kib = crypto_kib();
+		if (kib < 0 || kib >= 1536) {
+			fprintf(stderr, "worker: %ld KiB of libcrypto\n", kib);
+			_exit(1);
+		}
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "the worker set MariaDB's client up for itself (status %d)",
+	    status);
+	kiln_app_free(app);
+}
+END_TEST
+
 /* MariaDB only: the server kills the connection; the next query works. */
 START_TEST(test_db_mysql_reconnect)
 {
@@ -589,8 +649,10 @@ db_suite(void)
 	tcase_add_test(tc, test_db_fork);
 	tcase_add_test(tc, test_db_sqlite_like);
 	tcase_add_test(tc, test_db_router_chain);
-	if (my != NULL && my[0] != '\0')
+	if (my != NULL && my[0] != '\0') {
 		tcase_add_test(tc, test_db_mysql_reconnect);
+		tcase_add_test(tc, test_db_mysql_prefork_client);
+	}
 	if (my != NULL && my[0] != '\0' &&
 	    getenv("KILN_TEST_MYSQL_RESTART") != NULL)
 		tcase_add_test(tc, test_db_mysql_restart);
