@@ -117,6 +117,24 @@ ext_check(kiln_app *app, const kiln_ext *ext)
 }
 
 /*
+ * Runs ext's hook fn (named hook in messages). When it fails without
+ * leaving a message, leaves "extension NAME: HOOK: REASON".
+ */
+static kiln_err
+run_hook(kiln_app *app, const kiln_ext *ext, const char *hook,
+    kiln_err (*fn)(kiln_app *, const kiln_ext *))
+{
+	kiln_err rc;
+
+	app->errmsg[0] = '\0';
+	rc = fn(app, ext);
+	if (rc != KILN_OK && app->errmsg[0] == '\0')
+		kiln__app_error(app, rc, "extension %s: %s: %s", ext->name,
+		    hook, kiln_strerror(rc));
+	return rc;
+}
+
+/*
  * Registers ext's settings and commands and calls init_app. On failure
  * everything done so far is undone, in reverse order.
  */
@@ -142,15 +160,9 @@ kiln_use(kiln_app *app, const kiln_ext *ext)
 		    "extension %s: out of memory", ext->name);
 		goto err;
 	}
-	if (ext->init_app == NULL)
+	if (ext->init_app == NULL ||
+	    (rc = run_hook(app, ext, "init_app", ext->init_app)) == KILN_OK)
 		return KILN_OK;
-	app->errmsg[0] = '\0';
-	rc = ext->init_app(app, ext);
-	if (rc == KILN_OK)
-		return KILN_OK;
-	if (app->errmsg[0] == '\0')
-		kiln__app_error(app, rc, "extension %s: init_app: %s",
-		    ext->name, kiln_strerror(rc));
 err:
 	app->exts.n = nexts;
 	app->ext_data.n = nexts;
@@ -199,16 +211,10 @@ kiln__exts_init_master(kiln_app *app)
 
 	for (i = 0; i < app->exts.n; i++) {
 		e = app->exts.items[i];
-		if (e->init_master == NULL)
-			continue;
-		app->errmsg[0] = '\0';
-		if ((rc = e->init_master(app, e)) == KILN_OK)
-			continue;
-		if (app->errmsg[0] == '\0')
-			kiln__app_error(app, rc,
-			    "extension %s: init_master: %s", e->name,
-			    kiln_strerror(rc));
-		return rc;
+		if (e->init_master != NULL &&
+		    (rc = run_hook(app, e, "init_master", e->init_master)) !=
+			KILN_OK)
+			return rc;
 	}
 	return KILN_OK;
 }
@@ -222,16 +228,10 @@ kiln__exts_init_worker(kiln_app *app)
 
 	for (i = 0; i < app->exts.n; i++) {
 		e = app->exts.items[i];
-		if (e->init_worker == NULL)
+		if (e->init_worker == NULL ||
+		    (rc = run_hook(app, e, "init_worker", e->init_worker)) ==
+			KILN_OK)
 			continue;
-		app->errmsg[0] = '\0';
-		rc = e->init_worker(app, e);
-		if (rc == KILN_OK)
-			continue;
-		if (app->errmsg[0] == '\0')
-			kiln__app_error(app, rc,
-			    "extension %s: init_worker: %s", e->name,
-			    kiln_strerror(rc));
 		/* Undo the ones that succeeded, newest first. */
 		while (i-- > 0) {
 			e = app->exts.items[i];

@@ -509,19 +509,15 @@ my_lost(void *conn)
 	}
 }
 
+/* mysql_library_init does its work once per process; later calls return 0. */
 static kiln_err
 my_library_init(char *err, size_t errlen)
 {
-	static bool done;
-
-	if (done)
-		return KILN_OK;
 	if (mysql_library_init(0, NULL, NULL) != 0) {
 		kiln__db_seterr(err, errlen,
 		    "mysql: the client library failed to initialise");
 		return KILN_EDB;
 	}
-	done = true;
 	return KILN_OK;
 }
 

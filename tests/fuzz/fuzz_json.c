@@ -31,7 +31,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-
 /*
  * Compares kiln's text out for data (which kiln_json_parse accepted) with
  * jansson's own parse and dump of data; aborts on a difference.

@@ -730,7 +730,6 @@ gen_val(struct gen *g, int depth, json_t **j)
 	}
 }
 
-
 START_TEST(test_value_json_dump_matches_jansson)
 {
 	struct gen g = { .s = 0x9e3779b97f4a7c15ULL };
